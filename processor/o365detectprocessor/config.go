@@ -1,0 +1,97 @@
+package o365detectprocessor // import "github.com/o365detect/o365detect/processor/o365detectprocessor"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+// Passthrough selects which input records continue down the pipeline.
+type Passthrough string
+
+const (
+	// PassthroughAll forwards every input record; matching records are tagged.
+	PassthroughAll Passthrough = "all"
+	// PassthroughMatched forwards only the tagged matching records (edge
+	// filtering before SIEM ingest).
+	PassthroughMatched Passthrough = "matched"
+	// PassthroughNone forwards no input record: only detection records leave.
+	PassthroughNone Passthrough = "none"
+)
+
+// Config is the configuration of the o365_detect processor.
+type Config struct {
+	// Window is the length of the processing-time tumbling window at whose end
+	// the open groups are emitted as detection records.
+	Window time.Duration `mapstructure:"window"`
+
+	// MaxGroups caps the number of open groups; reaching it emits them at once.
+	MaxGroups int `mapstructure:"max_groups"`
+
+	// Passthrough selects which input records continue: all, matched or none.
+	Passthrough Passthrough `mapstructure:"passthrough"`
+
+	// RiskScore is the RBA risk score written on tagged and detection records.
+	RiskScore int `mapstructure:"risk_score"`
+
+	// SignatureIDField names the record field copied into signature_id. Empty
+	// means none, so signature_id is always filled with "0".
+	SignatureIDField string `mapstructure:"signature_id_field"`
+
+	// Allowlist suppresses matches by business-approved actors, the
+	// detection's documented false positive.
+	Allowlist []AllowlistEntry `mapstructure:"allowlist"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// AllowlistEntry suppresses matches whose user equals User (case-insensitive).
+type AllowlistEntry struct {
+	// User is compared case-insensitively with the detection's user field.
+	User string `mapstructure:"user"`
+	// Reason records why the entry exists; it is logged, never matched.
+	Reason string `mapstructure:"reason"`
+	// Expires, when set, is the date (YYYY-MM-DD, UTC) from which the entry
+	// stops applying.
+	Expires string `mapstructure:"expires"`
+}
+
+const expiresLayout = "2006-01-02"
+
+var _ component.Config = (*Config)(nil)
+var _ confmap.Validator = (*Config)(nil)
+
+// Validate reports every invalid field, each error naming the field.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.Window <= 0 {
+		errs = append(errs, fmt.Errorf("window: must be greater than 0, got %s", cfg.Window))
+	}
+	if cfg.MaxGroups < 1 {
+		errs = append(errs, fmt.Errorf("max_groups: must be at least 1, got %d", cfg.MaxGroups))
+	}
+	switch cfg.Passthrough {
+	case PassthroughAll, PassthroughMatched, PassthroughNone:
+	default:
+		errs = append(errs, fmt.Errorf("passthrough: must be one of all, matched, none; got %q", cfg.Passthrough))
+	}
+	if cfg.RiskScore < 1 || cfg.RiskScore > 100 {
+		errs = append(errs, fmt.Errorf("risk_score: must be between 1 and 100 (Splunk RBA range), got %d", cfg.RiskScore))
+	}
+	for i, e := range cfg.Allowlist {
+		if strings.TrimSpace(e.User) == "" {
+			errs = append(errs, fmt.Errorf("allowlist[%d].user: must not be empty", i))
+		}
+		if e.Expires != "" {
+			if _, err := time.Parse(expiresLayout, e.Expires); err != nil {
+				errs = append(errs, fmt.Errorf("allowlist[%d].expires: must be a date like 2026-12-31, got %q", i, e.Expires))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,43 @@
+package o365detectprocessor // import "github.com/o365detect/o365detect/processor/o365detectprocessor"
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/processor"
+
+	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
+)
+
+// Defaults documented in the processor README.
+const (
+	defaultWindow           = time.Minute
+	defaultMaxGroups        = 10000
+	defaultRiskScore        = 50
+	defaultSignatureIDField = "Id"
+)
+
+// NewFactory returns the factory of the o365_detect processor.
+func NewFactory() processor.Factory {
+	return processor.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		processor.WithLogs(createLogs, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		Window:           defaultWindow,
+		MaxGroups:        defaultMaxGroups,
+		Passthrough:      PassthroughAll,
+		RiskScore:        defaultRiskScore,
+		SignatureIDField: defaultSignatureIDField,
+	}
+}
+
+func createLogs(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
+	return newProcessor(set, cfg.(*Config), next)
+}
