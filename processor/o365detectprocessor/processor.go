@@ -2,26 +2,230 @@ package o365detectprocessor // import "github.com/o365detect/o365detect/processo
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/o365detect/o365detect/internal/aggregate"
+	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/record"
+	"github.com/o365detect/o365detect/internal/rule"
+	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
+// detectProcessor tags matching records as they pass and emits one detection
+// record per group at the end of each window.
 type detectProcessor struct {
-	next consumer.Logs
+	cfg       *Config
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	next      consumer.Logs
+	reader    *record.Reader
+	writer    *output.Writer
+	allow     *allowlist
+
+	// now and newTicker are replaced in tests to control time.
+	now       func() time.Time
+	newTicker func(time.Duration) (<-chan time.Time, func())
+
+	mu  sync.Mutex // guards agg; never held while calling next
+	agg *aggregate.Aggregator
+
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	shutdown sync.Once
 }
 
-func newProcessor(_ processor.Settings, _ *Config, next consumer.Logs) (*detectProcessor, error) {
-	return &detectProcessor{next: next}, nil
+func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*detectProcessor, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	p := &detectProcessor{
+		cfg:       cfg,
+		logger:    set.Logger,
+		telemetry: tb,
+		next:      next,
+		reader:    record.NewReader(cfg.SignatureIDField),
+		writer:    output.NewWriter(cfg.RiskScore),
+		allow:     newAllowlist(cfg.Allowlist, set.Logger),
+		now:       time.Now,
+		newTicker: realTicker,
+		agg:       aggregate.New(),
+	}
+	err = tb.RegisterProcessorO365DetectGroupsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
+		p.mu.Lock()
+		n := p.agg.Len()
+		p.mu.Unlock()
+		o.Observe(int64(n))
+		return nil
+	})
+	if err != nil {
+		tb.Shutdown()
+		return nil, err
+	}
+	return p, nil
 }
 
-func (p *detectProcessor) Start(context.Context, component.Host) error { return nil }
-func (p *detectProcessor) Shutdown(context.Context) error              { return nil }
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
+// Capabilities reports that input records are modified: matches are tagged.
 func (p *detectProcessor) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: true}
 }
+
+// Start begins the window ticker. Its context is the processor's own, not
+// Start's, which is only valid during Start.
+func (p *detectProcessor) Start(context.Context, component.Host) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	tick, stop := p.newTicker(p.cfg.Window)
+	p.wg.Go(func() {
+		defer stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick:
+				// Background, not ctx: an emission under way when Shutdown
+				// cancels ctx must not fail for that reason.
+				_ = p.flush(context.Background())
+			}
+		}
+	})
+	return nil
+}
+
+// Shutdown stops the ticker and emits every open group. Downstream is still
+// running at this point, so nothing is lost on a clean stop. It is safe
+// without Start and when called again.
+func (p *detectProcessor) Shutdown(context.Context) error {
+	var err error
+	p.shutdown.Do(func() {
+		if p.cancel != nil {
+			p.cancel()
+			p.wg.Wait()
+		}
+		err = p.flush(context.Background())
+		p.telemetry.Shutdown()
+	})
+	return err
+}
+
+// ConsumeLogs inspects every record, tags and aggregates the matches, and
+// forwards the records that the passthrough mode keeps. The next consumer's
+// error is returned so that upstream retries and queues do their part.
 func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	arrived := p.now()
+	var counts batchCounts
+	var rec record.Record
+	rls := ld.ResourceLogs()
+
+	if p.cfg.Passthrough == PassthroughAll {
+		for i := 0; i < rls.Len(); i++ {
+			rl := rls.At(i)
+			sls := rl.ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				lrs := sls.At(j).LogRecords()
+				for k := 0; k < lrs.Len(); k++ {
+					p.inspect(ctx, rl.Resource(), lrs.At(k), &rec, arrived, &counts)
+				}
+			}
+		}
+	} else {
+		keepMatches := p.cfg.Passthrough == PassthroughMatched
+		rls.RemoveIf(func(rl plog.ResourceLogs) bool {
+			rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
+				sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+					matched := p.inspect(ctx, rl.Resource(), lr, &rec, arrived, &counts)
+					return !(matched && keepMatches)
+				})
+				return sl.LogRecords().Len() == 0
+			})
+			return rl.ScopeLogs().Len() == 0
+		})
+	}
+
+	counts.record(ctx, p.telemetry)
+	if rls.Len() == 0 && p.cfg.Passthrough != PassthroughAll {
+		return nil
+	}
 	return p.next.ConsumeLogs(ctx, ld)
+}
+
+// inspect runs the detection on one record and reports whether it matched
+// (and was not allowlisted). A match is tagged and counted into its group.
+func (p *detectProcessor) inspect(ctx context.Context, res pcommon.Resource, lr plog.LogRecord, rec *record.Record, arrived time.Time, counts *batchCounts) bool {
+	switch p.reader.Read(lr, rec) {
+	case record.Skipped:
+		return false
+	case record.Invalid:
+		counts.invalid++
+		if ce := p.logger.Check(zap.DebugLevel, "record looked like a cross-tenant access change but is not valid JSON; passed through untouched"); ce != nil {
+			ce.Write(zap.Int("body_bytes", len(lr.Body().AsString())))
+		}
+		return false
+	}
+	if !rule.Match(rec) {
+		return false
+	}
+	row := rule.NewRow(rec)
+	if p.allow.allows(row.User, arrived) {
+		counts.allowlisted++
+		return false
+	}
+	counts.matched++
+	p.writer.Tag(lr.Attributes(), &row)
+	p.add(ctx, row, eventTime(rec, lr, arrived), arrived, res)
+	return true
+}
+
+// eventTime is the record's _time: CreationTime, else the log record's
+// Timestamp, else its ObservedTimestamp, else the arrival time.
+func eventTime(rec *record.Record, lr plog.LogRecord, arrived time.Time) time.Time {
+	if rec.CreationTime.Kind == record.String {
+		if t, ok := rule.ParseCreationTime(rec.CreationTime.Text); ok {
+			return t
+		}
+	}
+	if ts := lr.Timestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	if ts := lr.ObservedTimestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	return arrived
+}
+
+// add counts a match into its group. Reaching max_groups emits every open
+// group at once rather than dropping any.
+func (p *detectProcessor) add(ctx context.Context, row rule.Row, eventTime, arrived time.Time, res pcommon.Resource) {
+	p.mu.Lock()
+	p.agg.Add(row, eventTime, arrived, res)
+	var full []*aggregate.Group
+	if p.agg.Len() >= p.cfg.MaxGroups {
+		full = p.agg.Drain()
+	}
+	p.mu.Unlock()
+	if full != nil {
+		_ = p.emit(ctx, full)
+	}
+}
+
+// flush emits every open group: the end of a window.
+func (p *detectProcessor) flush(ctx context.Context) error {
+	p.mu.Lock()
+	groups := p.agg.Drain()
+	p.mu.Unlock()
+	return p.emit(ctx, groups)
 }

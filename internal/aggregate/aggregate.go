@@ -1,0 +1,106 @@
+// Package aggregate implements the search's
+//
+//	stats count min(_time) as firstTime max(_time) as lastTime by <row>
+//
+// over a window: one group per distinct row, counting every record.
+package aggregate // import "github.com/o365detect/o365detect/internal/aggregate"
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/o365detect/o365detect/internal/rule"
+)
+
+// Group is one stats row in the making.
+type Group struct {
+	Key   rule.Row
+	Count int64
+	// First and Last are the earliest and latest event times (min/max of
+	// _time), whatever order the records arrived in.
+	First time.Time
+	Last  time.Time
+	// Opened is when the group's first record arrived.
+	Opened time.Time
+	// Resource is a copy of the resource of the group's first record.
+	Resource pcommon.Resource
+}
+
+// Aggregator holds the open groups of one window. It is not safe for
+// concurrent use; the processor serializes access.
+type Aggregator struct {
+	groups map[rule.Row]*Group
+	// order keeps first-seen order so emission is deterministic.
+	order []*Group
+}
+
+// New returns an empty Aggregator.
+func New() *Aggregator {
+	return &Aggregator{groups: make(map[rule.Row]*Group)}
+}
+
+// Add counts one record with the given row and event time. arrived is the
+// processing time; res is copied only when the record opens a group.
+func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon.Resource) {
+	if g, ok := a.groups[key]; ok {
+		g.Count++
+		if eventTime.Before(g.First) {
+			g.First = eventTime
+		}
+		if eventTime.After(g.Last) {
+			g.Last = eventTime
+		}
+		return
+	}
+	g := &Group{
+		Key:      key.Clone(),
+		Count:    1,
+		First:    eventTime,
+		Last:     eventTime,
+		Opened:   arrived,
+		Resource: pcommon.NewResource(),
+	}
+	res.CopyTo(g.Resource)
+	a.groups[g.Key] = g
+	a.order = append(a.order, g)
+}
+
+// Merge folds groups back in, adding to any group already open with the same
+// row. It is how groups whose emission failed are retried.
+func (a *Aggregator) Merge(groups []*Group) {
+	for _, in := range groups {
+		g, ok := a.groups[in.Key]
+		if !ok {
+			a.groups[in.Key] = in
+			a.order = append(a.order, in)
+			continue
+		}
+		g.Count += in.Count
+		if in.First.Before(g.First) {
+			g.First = in.First
+		}
+		if in.Last.After(g.Last) {
+			g.Last = in.Last
+		}
+		if in.Opened.Before(g.Opened) {
+			g.Opened, g.Resource = in.Opened, in.Resource
+		}
+	}
+}
+
+// Len returns the number of open groups.
+func (a *Aggregator) Len() int {
+	return len(a.groups)
+}
+
+// Drain returns the open groups in first-seen order and empties a.
+func (a *Aggregator) Drain() []*Group {
+	if len(a.order) == 0 {
+		return nil
+	}
+	out := a.order
+	a.order = nil
+	clear(a.groups)
+	return out
+}

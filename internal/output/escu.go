@@ -1,0 +1,67 @@
+package output // import "github.com/o365detect/o365detect/internal/output"
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/o365detect/o365detect/internal/aggregate"
+	"github.com/o365detect/o365detect/internal/rule"
+)
+
+// Writer writes the escu output: ESCU's row names, the rule identity and the
+// RBA risk fields.
+type Writer struct {
+	riskScore int64
+}
+
+// NewWriter returns a Writer that scores risk with riskScore.
+func NewWriter(riskScore int) *Writer {
+	return &Writer{riskScore: int64(riskScore)}
+}
+
+// Tag adds the detection's attributes to a matching input record's
+// attributes, leaving every other attribute as it was.
+func (w *Writer) Tag(attrs pcommon.Map, row *rule.Row) {
+	putRow(attrs, row)
+	w.putRuleAndRisk(attrs, row.User)
+}
+
+// Detection fills lr, an empty record, with the detection record of g.
+func (w *Writer) Detection(lr plog.LogRecord, g *aggregate.Group) {
+	lr.SetEventName(EventName)
+	lr.SetSeverityNumber(plog.SeverityNumberWarn)
+	lr.SetSeverityText("WARN")
+	lr.Body().SetStr(rule.RiskMessage(g.Key.User))
+	attrs := lr.Attributes()
+	attrs.EnsureCapacity(23)
+	attrs.PutInt(AttrCount, g.Count)
+	attrs.PutStr(AttrFirstTime, rule.FormatTime(g.First))
+	attrs.PutStr(AttrLastTime, rule.FormatTime(g.Last))
+	putRow(attrs, &g.Key)
+	w.putRuleAndRisk(attrs, g.Key.User)
+}
+
+func putRow(attrs pcommon.Map, row *rule.Row) {
+	attrs.PutStr(AttrDest, row.Dest)
+	attrs.PutStr(AttrUser, row.User)
+	attrs.PutStr(AttrSrc, row.Src)
+	attrs.PutStr(AttrVendorAccount, row.VendorAccount)
+	attrs.PutStr(AttrVendorProduct, row.VendorProduct)
+	attrs.PutStr(AttrSignature, row.Signature)
+	attrs.PutStr(AttrSignatureID, row.SignatureID)
+}
+
+func (w *Writer) putRuleAndRisk(attrs pcommon.Map, user string) {
+	attrs.PutStr(AttrRuleName, rule.Name)
+	attrs.PutStr(AttrRuleUUID, rule.UUID)
+	attrs.PutStr(AttrRuleVersion, rule.Version)
+	attrs.PutStr(AttrRuleCategory, rule.Category)
+	attrs.PutStr(AttrRuleReference, rule.Reference)
+	attrs.PutStr(AttrRuleRulesetName, rule.Ruleset)
+	attrs.PutStr(AttrMitreTechniqueID, rule.Technique)
+	attrs.PutStr(AttrAnalyticStory, rule.AnalyticStory)
+	attrs.PutStr(AttrRiskObject, user)
+	attrs.PutStr(AttrRiskObjectType, rule.RiskObjectType)
+	attrs.PutInt(AttrRiskScore, w.riskScore)
+	attrs.PutStr(AttrRiskMessage, rule.RiskMessage(user))
+}

@@ -1,0 +1,95 @@
+// Package record reads the fields the detection needs from an Office 365
+// Management Activity record, whichever shape it arrives in: a JSON string
+// body, a map body, or the log record's attributes.
+package record // import "github.com/o365detect/o365detect/internal/record"
+
+// Kind says how a field was present in the record.
+type Kind uint8
+
+const (
+	// Missing means the key was absent.
+	Missing Kind = iota
+	// Null means the key held JSON null (or an empty pcommon value).
+	Null
+	// String means the key held a string; Value.Text is the decoded string.
+	String
+	// Scalar means the key held a number or a boolean; Value.Text is its
+	// literal text, as Splunk's JSON extraction would show it.
+	Scalar
+	// Composite means the key held an object or an array, which Splunk
+	// flattens into sub-fields, leaving the field itself null.
+	Composite
+)
+
+// Value is one field of a record.
+type Value struct {
+	Text string
+	Kind Kind
+}
+
+// Str returns the value's text when the field held a string or a scalar,
+// and "" otherwise: the text Splunk would extract for the field.
+func (v Value) Str() string {
+	if v.Kind == String || v.Kind == Scalar {
+		return v.Text
+	}
+	return ""
+}
+
+// Record holds the fields of one audit record that the detection reads.
+// Strings may share memory with the input; clone them before keeping them.
+type Record struct {
+	Workload       Value
+	Operation      Value
+	OrganizationID Value
+	ActorIPAddress Value
+	ClientIP       Value
+	CreationTime   Value
+	// SignatureID is the field named by the reader's signature ID field.
+	SignatureID Value
+	// ActorIDs holds the string ID of each Actor element, in order; elements
+	// without a string ID are skipped, as Splunk's Actor{}.ID would.
+	ActorIDs []string
+	// PartnerTenantNew and PartnerTenantOld are the NewValue and OldValue of
+	// the ModifiedProperties element named tenantId: the partner tenant
+	// added or deleted.
+	PartnerTenantNew string
+	PartnerTenantOld string
+}
+
+// Reset empties r, keeping the ActorIDs buffer for reuse.
+func (r *Record) Reset() {
+	ids := r.ActorIDs[:0]
+	*r = Record{ActorIDs: ids}
+}
+
+// Status is the outcome of reading one log record.
+type Status uint8
+
+const (
+	// Skipped means the record cannot match: it was not fully decoded.
+	Skipped Status = iota
+	// Decoded means the record's fields were read.
+	Decoded
+	// Invalid means the record looked like a candidate but its JSON could
+	// not be decoded.
+	Invalid
+)
+
+// Top-level field names of the Management Activity schema. They are
+// case-sensitive, as Splunk's field names are.
+const (
+	keyWorkload           = "Workload"
+	keyOperation          = "Operation"
+	keyOrganizationID     = "OrganizationId"
+	keyActorIPAddress     = "ActorIpAddress"
+	keyClientIP           = "ClientIP"
+	keyCreationTime       = "CreationTime"
+	keyActor              = "Actor"
+	keyActorID            = "ID"
+	keyModifiedProperties = "ModifiedProperties"
+	keyPropName           = "Name"
+	keyPropNew            = "NewValue"
+	keyPropOld            = "OldValue"
+	propTenantID          = "tenantId"
+)

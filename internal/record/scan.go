@@ -1,0 +1,492 @@
+package record // import "github.com/o365detect/o365detect/internal/record"
+
+import (
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth is encoding/json's nesting limit: deeper texts are invalid for
+// both, so every decoder in the project agrees on them.
+const maxDepth = 10000
+
+// scanner is a validating, allocation-free JSON reader over one text. It
+// accepts exactly what encoding/json accepts and decodes strings the way
+// encoding/json does (invalid UTF-8 and lone surrogates become U+FFFD), so
+// the fast path and a full decode never disagree. Duplicate keys: the last
+// one wins, as in encoding/json and in every input shape here.
+type scanner struct {
+	s     string
+	i     int
+	depth int
+}
+
+// scanRecord decodes the top-level object of s into rec. It returns false
+// when s is not a single valid JSON object.
+func (r *Reader) scanRecord(s string, rec *Record) bool {
+	sc := scanner{s: s}
+	sc.space()
+	if !sc.enter('{') {
+		return false
+	}
+	if !sc.members(func(key string) bool {
+		var v *Value
+		switch key {
+		case keyWorkload:
+			v = &rec.Workload
+		case keyOperation:
+			v = &rec.Operation
+		case keyOrganizationID:
+			v = &rec.OrganizationID
+		case keyActorIPAddress:
+			v = &rec.ActorIPAddress
+		case keyClientIP:
+			v = &rec.ClientIP
+		case keyCreationTime:
+			v = &rec.CreationTime
+		case keyActor:
+			start := sc.i
+			if !sc.actor(rec) {
+				return false
+			}
+			return r.signatureID(key, &sc, start, rec)
+		case keyModifiedProperties:
+			start := sc.i
+			if !sc.modifiedProperties(rec) {
+				return false
+			}
+			return r.signatureID(key, &sc, start, rec)
+		default:
+			if key == r.signatureIDField {
+				return sc.value(&rec.SignatureID)
+			}
+			return sc.skip()
+		}
+		if !sc.value(v) {
+			return false
+		}
+		if key == r.signatureIDField {
+			rec.SignatureID = *v
+		}
+		return true
+	}) {
+		return false
+	}
+	sc.space()
+	return sc.i == len(sc.s)
+}
+
+// signatureID handles a signature ID field configured to name a field the
+// scanner also reads for itself: it re-reads the value just consumed.
+func (r *Reader) signatureID(key string, sc *scanner, start int, rec *Record) bool {
+	if key != r.signatureIDField {
+		return true
+	}
+	again := scanner{s: sc.s, i: start, depth: sc.depth}
+	return again.value(&rec.SignatureID)
+}
+
+// members iterates the members of an object whose '{' was consumed, calling
+// member with each decoded key positioned at its value. member must consume
+// the value.
+func (sc *scanner) members(member func(key string) bool) bool {
+	sc.space()
+	if sc.peek() == '}' {
+		sc.i++
+		sc.depth--
+		return true
+	}
+	for {
+		sc.space()
+		key, ok := sc.str()
+		if !ok {
+			return false
+		}
+		sc.space()
+		if sc.peek() != ':' {
+			return false
+		}
+		sc.i++
+		sc.space()
+		if !member(key) {
+			return false
+		}
+		sc.space()
+		switch sc.peek() {
+		case ',':
+			sc.i++
+		case '}':
+			sc.i++
+			sc.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// elements iterates an array whose '[' was consumed, calling elem at each
+// element. elem must consume the element.
+func (sc *scanner) elements(elem func() bool) bool {
+	sc.space()
+	if sc.peek() == ']' {
+		sc.i++
+		sc.depth--
+		return true
+	}
+	for {
+		sc.space()
+		if !elem() {
+			return false
+		}
+		sc.space()
+		switch sc.peek() {
+		case ',':
+			sc.i++
+		case ']':
+			sc.i++
+			sc.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// actor reads the Actor array: the string ID of each object element.
+// Anything else (a non-array Actor, non-object elements, non-string IDs)
+// contributes no ID. A repeated Actor key replaces the earlier one.
+func (sc *scanner) actor(rec *Record) bool {
+	rec.ActorIDs = rec.ActorIDs[:0]
+	if sc.peek() != '[' {
+		return sc.skip()
+	}
+	sc.enter('[')
+	return sc.elements(func() bool {
+		if sc.peek() != '{' {
+			return sc.skip()
+		}
+		sc.enter('{')
+		var id Value
+		if !sc.members(func(key string) bool {
+			if key == keyActorID {
+				return sc.value(&id)
+			}
+			return sc.skip()
+		}) {
+			return false
+		}
+		if id.Kind == String {
+			rec.ActorIDs = append(rec.ActorIDs, id.Text)
+		}
+		return true
+	})
+}
+
+// modifiedProperties reads the partner tenant from the ModifiedProperties
+// element whose Name is tenantId (the last one, if repeated).
+func (sc *scanner) modifiedProperties(rec *Record) bool {
+	rec.PartnerTenantNew, rec.PartnerTenantOld = "", ""
+	if sc.peek() != '[' {
+		return sc.skip()
+	}
+	sc.enter('[')
+	return sc.elements(func() bool {
+		if sc.peek() != '{' {
+			return sc.skip()
+		}
+		sc.enter('{')
+		var name, nv, ov Value
+		if !sc.members(func(key string) bool {
+			switch key {
+			case keyPropName:
+				return sc.value(&name)
+			case keyPropNew:
+				return sc.value(&nv)
+			case keyPropOld:
+				return sc.value(&ov)
+			}
+			return sc.skip()
+		}) {
+			return false
+		}
+		if name.Kind == String && name.Text == propTenantID {
+			rec.PartnerTenantNew, rec.PartnerTenantOld = nv.Str(), ov.Str()
+		}
+		return true
+	})
+}
+
+// value reads any JSON value into v.
+func (sc *scanner) value(v *Value) bool {
+	start := sc.i
+	switch c := sc.peek(); {
+	case c == '"':
+		s, ok := sc.str()
+		*v = Value{Text: s, Kind: String}
+		return ok
+	case c == '{' || c == '[':
+		*v = Value{Kind: Composite}
+		return sc.skip()
+	case c == 'n':
+		*v = Value{Kind: Null}
+		return sc.literal("null")
+	case c == 't' || c == 'f':
+		ok := sc.literal("true") || sc.literal("false")
+		*v = Value{Text: sc.s[start:sc.i], Kind: Scalar}
+		return ok
+	default:
+		ok := sc.number()
+		*v = Value{Text: sc.s[start:sc.i], Kind: Scalar}
+		return ok
+	}
+}
+
+// skip consumes any JSON value, validating it.
+func (sc *scanner) skip() bool {
+	switch sc.peek() {
+	case '"':
+		_, ok := sc.rawStr()
+		return ok
+	case '{':
+		sc.enter('{')
+		if sc.depth > maxDepth {
+			return false
+		}
+		return sc.members(func(string) bool { return sc.skip() })
+	case '[':
+		sc.enter('[')
+		if sc.depth > maxDepth {
+			return false
+		}
+		return sc.elements(sc.skip)
+	case 'n':
+		return sc.literal("null")
+	case 't':
+		return sc.literal("true")
+	case 'f':
+		return sc.literal("false")
+	default:
+		return sc.number()
+	}
+}
+
+func (sc *scanner) peek() byte {
+	if sc.i < len(sc.s) {
+		return sc.s[sc.i]
+	}
+	return 0
+}
+
+func (sc *scanner) enter(c byte) bool {
+	if sc.peek() != c {
+		return false
+	}
+	sc.i++
+	sc.depth++
+	return sc.depth <= maxDepth
+}
+
+func (sc *scanner) space() {
+	sc.i = skipSpace(sc.s, sc.i)
+}
+
+func (sc *scanner) literal(lit string) bool {
+	if strings.HasPrefix(sc.s[sc.i:], lit) {
+		sc.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// number consumes a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (sc *scanner) number() bool {
+	s, i := sc.s, sc.i
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		i = digits(s, i)
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		j := digits(s, i+1)
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := digits(s, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	sc.i = i
+	return true
+}
+
+func digits(s string, i int) int {
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// str consumes a string literal and returns its decoded value. Strings
+// without escapes or invalid UTF-8 are returned without copying.
+func (sc *scanner) str() (string, bool) {
+	raw, ok := sc.rawStr()
+	if !ok {
+		return "", false
+	}
+	return unquote(raw), true
+}
+
+// rawStr consumes a string literal, validating its escapes and rejecting
+// control characters, and returns its contents without the quotes.
+func (sc *scanner) rawStr() (string, bool) {
+	s := sc.s
+	if sc.peek() != '"' {
+		return "", false
+	}
+	start := sc.i + 1
+	for i := start; i < len(s); {
+		switch c := s[i]; {
+		case c == '"':
+			sc.i = i + 1
+			return s[start:i], true
+		case c == '\\':
+			if i+1 >= len(s) {
+				return "", false
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(s) || !isHex4(s[i+2:i+6]) {
+					return "", false
+				}
+				i += 6
+			default:
+				return "", false
+			}
+		case c < 0x20:
+			return "", false
+		default:
+			i++
+		}
+	}
+	return "", false
+}
+
+func isHex4(s string) bool {
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func hex4(s string) rune {
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// unquote decodes the validated contents of a string literal exactly as
+// encoding/json does.
+func unquote(raw string) string {
+	clean := 0
+	for clean < len(raw) {
+		c := raw[clean]
+		if c == '\\' {
+			break
+		}
+		if c < utf8.RuneSelf {
+			clean++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(raw[clean:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		clean += size
+	}
+	if clean == len(raw) {
+		return raw
+	}
+	var b strings.Builder
+	b.Grow(len(raw) + 2*utf8.UTFMax)
+	b.WriteString(raw[:clean])
+	for i := clean; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '\\':
+			switch e := raw[i+1]; e {
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case 'u':
+				r := hex4(raw[i+2:])
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+						if dec := utf16.DecodeRune(r, hex4(raw[i+2:])); dec != utf8.RuneError {
+							i += 6
+							b.WriteRune(dec)
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				b.WriteRune(r)
+				continue
+			default: // '"', '\\', '/'
+				b.WriteByte(e)
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			b.WriteByte(c)
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(raw[i:])
+			if r == utf8.RuneError && size == 1 {
+				b.WriteRune(utf8.RuneError)
+			} else {
+				b.WriteString(raw[i : i+size])
+			}
+			i += size
+		}
+	}
+	return b.String()
+}
