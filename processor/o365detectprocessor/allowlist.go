@@ -28,10 +28,7 @@ func newAllowlist(cfg []AllowlistEntry, logger *zap.Logger) *allowlist {
 	for i, e := range cfg {
 		a.entries[i].user = strings.TrimSpace(e.User)
 		a.entries[i].reason = e.Reason
-		if e.Expires != "" {
-			// Validate has checked the layout.
-			a.entries[i].expires, _ = time.Parse(expiresLayout, e.Expires)
-		}
+		a.entries[i].expires = e.Expires
 	}
 	return a
 }

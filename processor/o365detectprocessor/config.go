@@ -56,12 +56,10 @@ type AllowlistEntry struct {
 	User string `mapstructure:"user"`
 	// Reason records why the entry exists; it is logged, never matched.
 	Reason string `mapstructure:"reason"`
-	// Expires, when set, is the date (YYYY-MM-DD, UTC) from which the entry
-	// stops applying.
-	Expires string `mapstructure:"expires"`
+	// Expires, when set, is the instant from which the entry stops applying:
+	// a YAML date (2026-12-31, midnight UTC) or an RFC 3339 time.
+	Expires time.Time `mapstructure:"expires"`
 }
-
-const expiresLayout = "2006-01-02"
 
 var _ component.Config = (*Config)(nil)
 var _ confmap.Validator = (*Config)(nil)
@@ -86,11 +84,6 @@ func (cfg *Config) Validate() error {
 	for i, e := range cfg.Allowlist {
 		if strings.TrimSpace(e.User) == "" {
 			errs = append(errs, fmt.Errorf("allowlist[%d].user: must not be empty", i))
-		}
-		if e.Expires != "" {
-			if _, err := time.Parse(expiresLayout, e.Expires); err != nil {
-				errs = append(errs, fmt.Errorf("allowlist[%d].expires: must be a date like 2026-12-31, got %q", i, e.Expires))
-			}
 		}
 	}
 	return errors.Join(errs...)

@@ -1,0 +1,225 @@
+package record_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/o365detect/o365detect/internal/record"
+	"github.com/o365detect/o365detect/internal/record/recordtest"
+)
+
+const userRecord = `{"CreationTime":"2025-03-04T10:15:30","Id":"a1f3c2d4-1111-4a2b-9c3d-0e1f2a3b4c5d","Operation":"Add a partner to cross-tenant access setting.","OrganizationId":"5f2b8c1d-3e4a-4b6c-9d7e-0a1b2c3d4e5f","RecordType":8,"Workload":"AzureActiveDirectory","UserId":"alice.admin@contoso.com","ModifiedProperties":[{"Name":"tenantId","NewValue":"9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b","OldValue":""}],"Actor":[{"ID":"alice.admin@contoso.com","Type":5},{"ID":"10030000A1B2C3D4","Type":3},{"ID":"User_0c1d2e3f","Type":2},{"ID":"0c1d2e3f","Type":2},{"ID":"User","Type":2}],"ActorIpAddress":"203.0.113.10","ClientIP":""}`
+
+func str(s string) record.Value { return record.Value{Text: s, Kind: record.String} }
+
+func TestReadJSON(t *testing.T) {
+	want := record.Record{
+		Workload:         str("AzureActiveDirectory"),
+		Operation:        str("Add a partner to cross-tenant access setting."),
+		OrganizationID:   str("5f2b8c1d-3e4a-4b6c-9d7e-0a1b2c3d4e5f"),
+		ActorIPAddress:   str("203.0.113.10"),
+		ClientIP:         str(""),
+		CreationTime:     str("2025-03-04T10:15:30"),
+		SignatureID:      str("a1f3c2d4-1111-4a2b-9c3d-0e1f2a3b4c5d"),
+		ActorIDs:         []string{"alice.admin@contoso.com", "10030000A1B2C3D4", "User_0c1d2e3f", "0c1d2e3f", "User"},
+		PartnerTenantNew: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b",
+	}
+	var rec record.Record
+	require.Equal(t, record.Decoded, record.NewReader("Id").ReadJSON(userRecord, &rec))
+	assert.Equal(t, want, rec)
+}
+
+func TestReadJSONCases(t *testing.T) {
+	const base = `"Workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting."`
+	tests := []struct {
+		name   string
+		body   string
+		status record.Status
+		check  func(t *testing.T, rec *record.Record)
+	}{
+		{
+			name:   "escaped operation is decoded",
+			body:   `{"Workload":"AzureActiveDirectory","Operation":"Add a partner to cross\u002dtenant access setting."}`,
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Equal(t, "Add a partner to cross-tenant access setting.", rec.Operation.Text)
+			},
+		},
+		{
+			name:   "escaped key is decoded",
+			body:   `{"Work\u006coad":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting."}`,
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Equal(t, "AzureActiveDirectory", rec.Workload.Text)
+			},
+		},
+		{
+			name:   "duplicate keys: last wins",
+			body:   `{"Workload":"Exchange",` + base + `,"Workload":"AzureActiveDirectory","Actor":[{"ID":"a"}],"Actor":[{"ID":"b"}]}`,
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Equal(t, "AzureActiveDirectory", rec.Workload.Text)
+				assert.Equal(t, []string{"b"}, rec.ActorIDs)
+			},
+		},
+		{
+			name:   "actor elements without a string ID are skipped",
+			body:   `{` + base + `,"Actor":[{"ID":"a"},{"Type":2},{"ID":5},{"ID":null},{"ID":{"x":1}},"s",7,{"ID":"b","ID":"c"}]}`,
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Equal(t, []string{"a", "c"}, rec.ActorIDs)
+			},
+		},
+		{
+			name:   "non-array actor gives no ids",
+			body:   `{` + base + `,"Actor":{"ID":"a"}}`,
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Empty(t, rec.ActorIDs)
+			},
+		},
+		{
+			name:   "scalars keep their text, null and composites do not",
+			body:   `{` + base + `,"OrganizationId":12.50,"ClientIP":true,"ActorIpAddress":null,"Id":[1]}`,
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Equal(t, record.Value{Text: "12.50", Kind: record.Scalar}, rec.OrganizationID)
+				assert.Equal(t, record.Value{Text: "true", Kind: record.Scalar}, rec.ClientIP)
+				assert.Equal(t, record.Value{Kind: record.Null}, rec.ActorIPAddress)
+				assert.Equal(t, record.Value{Kind: record.Composite}, rec.SignatureID)
+			},
+		},
+		{
+			name:   "invalid utf-8 becomes U+FFFD as in encoding/json",
+			body:   "{" + base + ",\"OrganizationId\":\"a\xffb\"}",
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Equal(t, "a\uFFFDb", rec.OrganizationID.Text)
+			},
+		},
+		{name: "truncated", body: `{` + base + `,"Actor":[{"ID":"a"`, status: record.Invalid},
+		{name: "trailing garbage", body: `{` + base + `} x`, status: record.Invalid},
+		{name: "control character in string", body: "{" + base + ",\"x\":\"a\tb\"}", status: record.Invalid},
+		{name: "bad escape", body: `{` + base + `,"x":"\q"}`, status: record.Invalid},
+		{name: "bad number", body: `{` + base + `,"x":01}`, status: record.Invalid},
+		{name: "not a candidate", body: `{"Workload":"Exchange","Operation":"Send"}`, status: record.Skipped},
+		{name: "operation only nested", body: `{"Workload":"AzureActiveDirectory","Nested":{"Op":"Add a partner to cross-tenant access setting."}}`, status: record.Skipped},
+		{
+			name:   "decoy nested keys before the real ones",
+			body:   `{"Nested":{"Workload":"Exchange","Operation":"x"},` + base + `}`,
+			status: record.Decoded,
+			check: func(t *testing.T, rec *record.Record) {
+				assert.Equal(t, "AzureActiveDirectory", rec.Workload.Text)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec record.Record
+			status := record.NewReader("Id").ReadJSON(tt.body, &rec)
+			require.Equal(t, tt.status, status)
+			if tt.check != nil {
+				tt.check(t, &rec)
+			}
+			ref, ok := recordtest.Read(tt.body, "Id")
+			assert.Equal(t, status != record.Invalid, ok || status == record.Skipped, "validity differs from encoding/json")
+			if status == record.Decoded {
+				assert.Equal(t, normalize(ref), normalize(rec))
+			}
+		})
+	}
+}
+
+func TestNestingLimitMatchesEncodingJSON(t *testing.T) {
+	const base = `"Workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting."`
+	for _, depth := range []int{9999, 10000, 10001} {
+		// The top-level object is one level; depth-1 arrays nest inside.
+		body := "{" + base + `,"x":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + "}"
+		var rec record.Record
+		status := record.NewReader("Id").ReadJSON(body, &rec)
+		_, ok := recordtest.Read(body, "Id")
+		assert.Equal(t, ok, status == record.Decoded, "depth %d", depth)
+	}
+}
+
+func TestReadShapesAgree(t *testing.T) {
+	rd := record.NewReader("Id")
+	var fromString record.Record
+	require.Equal(t, record.Decoded, rd.ReadJSON(userRecord, &fromString))
+
+	parsed := pcommon.NewMap()
+	var raw map[string]any
+	require.NoError(t, jsonUnmarshal(userRecord, &raw))
+	require.NoError(t, parsed.FromRaw(raw))
+
+	shapes := map[string]func(lr plog.LogRecord){
+		"string body": func(lr plog.LogRecord) { lr.Body().SetStr(userRecord) },
+		"bytes body":  func(lr plog.LogRecord) { lr.Body().SetEmptyBytes().FromRaw([]byte(userRecord)) },
+		"map body":    func(lr plog.LogRecord) { parsed.CopyTo(lr.Body().SetEmptyMap()) },
+		"attributes with the raw line as body": func(lr plog.LogRecord) {
+			lr.Body().SetStr("not json")
+			parsed.CopyTo(lr.Attributes())
+		},
+		"attributes with an empty body": func(lr plog.LogRecord) { parsed.CopyTo(lr.Attributes()) },
+	}
+	for name, set := range shapes {
+		t.Run(name, func(t *testing.T) {
+			lr := plog.NewLogRecord()
+			set(lr)
+			var rec record.Record
+			require.Equal(t, record.Decoded, rd.Read(lr, &rec))
+			assert.Equal(t, fromString, rec)
+		})
+	}
+}
+
+func TestReadMapDuplicateKeysLastWins(t *testing.T) {
+	// pcommon.Map.Put* never duplicates a key, but OTLP data can carry one.
+	const otlp = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"kvlistValue":{"values":[
+		{"key":"Workload","value":{"stringValue":"Exchange"}},
+		{"key":"Operation","value":{"stringValue":"Add a partner to cross-tenant access setting."}},
+		{"key":"Workload","value":{"stringValue":"AzureActiveDirectory"}}]}}}]}]}]}`
+	ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs([]byte(otlp))
+	require.NoError(t, err)
+	lr := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	require.Equal(t, 3, lr.Body().Map().Len(), "the duplicate must survive unmarshalling")
+	var rec record.Record
+	record.NewReader("Id").Read(lr, &rec)
+	assert.Equal(t, "AzureActiveDirectory", rec.Workload.Text)
+}
+
+func TestMayMatchIsNecessary(t *testing.T) {
+	// Every text the full decoder matches must pass the prefilter.
+	matching := []string{
+		userRecord,
+		`{"Workload" : "AZUREACTIVEDIRECTORY" , "Operation"	:	"delete PARTNER specific cross-tenant access setting."}`,
+		`{"Operation":"Add a partner to cross\u002Dtenant access setting.","Workload":"AzureActiveDirectory"}`,
+		`{"Workload":"Exchange","Workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting."}`,
+	}
+	for _, s := range matching {
+		assert.True(t, record.MayMatch(s), s)
+	}
+	notMatching := []string{
+		`{"Workload":"Exchange","Operation":"Add a partner to cross-tenant access setting."}`,
+		`{"Workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting"}`,
+		`{"Workload":"AzureActiveDirectory","Operation":" Add a partner to cross-tenant access setting."}`,
+		`{"Workload":"AzureActiveDirectory","Operation":"Update a partner cross-tenant access setting."}`,
+		`{"workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting."}`,
+	}
+	for _, s := range notMatching {
+		assert.False(t, record.MayMatch(s), s)
+	}
+}
+
+func TestEqualFoldASCII(t *testing.T) {
+	assert.True(t, record.EqualFoldASCII("AzureActiveDirectory", "azureACTIVEdirectory"))
+	assert.False(t, record.EqualFoldASCII("azureactivedirectory", "azureactivedirectorY "))
+	// strings.EqualFold folds the Kelvin sign to k; Splunk's ASCII values never hold it.
+	assert.False(t, record.EqualFoldASCII("\u212a", "k"))
+	assert.False(t, record.EqualFoldASCII("[", "{"))
+}

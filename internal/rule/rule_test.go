@@ -1,0 +1,174 @@
+package rule_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/o365detect/o365detect/internal/record"
+	"github.com/o365detect/o365detect/internal/rule"
+)
+
+func str(s string) record.Value { return record.Value{Text: s, Kind: record.String} }
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		name     string
+		workload record.Value
+		op       record.Value
+		want     bool
+	}{
+		{"add", str("AzureActiveDirectory"), str("Add a partner to cross-tenant access setting."), true},
+		{"delete", str("AzureActiveDirectory"), str("Delete partner specific cross-tenant access setting."), true},
+		{"case variants", str("azureactivedirectory"), str("ADD A PARTNER TO CROSS-TENANT ACCESS SETTING."), true},
+		{"no trailing period", str("AzureActiveDirectory"), str("Add a partner to cross-tenant access setting"), false},
+		{"update is not in the IN list", str("AzureActiveDirectory"), str("Update a partner cross-tenant access setting."), false},
+		{"leading space", str("AzureActiveDirectory"), str(" Add a partner to cross-tenant access setting."), false},
+		{"trailing space", str("AzureActiveDirectory"), str("Add a partner to cross-tenant access setting. "), false},
+		{"other workload", str("Exchange"), str("Add a partner to cross-tenant access setting."), false},
+		{"workload with suffix", str("AzureActiveDirectoryX"), str("Add a partner to cross-tenant access setting."), false},
+		{"missing workload", record.Value{}, str("Add a partner to cross-tenant access setting."), false},
+		{"scalar workload", record.Value{Text: "AzureActiveDirectory", Kind: record.Scalar}, str("Add a partner to cross-tenant access setting."), false},
+		{"null operation", str("AzureActiveDirectory"), record.Value{Kind: record.Null}, false},
+		{"kelvin sign is not k", str("AzureActiveDirectory"), str("Add a partner to cross-tenant access setting.\u212a"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := record.Record{Workload: tt.workload, Operation: tt.op}
+			assert.Equal(t, tt.want, rule.Match(&rec))
+		})
+	}
+}
+
+func TestUser(t *testing.T) {
+	tests := []struct {
+		name   string
+		ids    []string
+		want   string
+		wantOK bool
+	}{
+		{"user actor: index 0", []string{"alice@contoso.com", "1003", "User_0c1d", "0c1d", "User"}, "alice@contoso.com", true},
+		{"seven-element user actor", []string{"bob@contoso.com", "1003", "Microsoft Azure Portal", "c44b", "User_1d2e", "1d2e", "User"}, "bob@contoso.com", true},
+		{"service principal: index 3", []string{"Bot", "e1d2", "ServicePrincipal_3d5e", "3d5e", "ServicePrincipal"}, "3d5e", true},
+		{"service principal with fewer than 4 ids", []string{"Bot", "ServicePrincipal_3d5e", "ServicePrincipal"}, "", false},
+		{"service principal with exactly 4 ids", []string{"a", "b", "c", "ServicePrincipal"}, "ServicePrincipal", true},
+		{"lower-case serviceprincipal falls to index 0", []string{"Bot", "e1d2", "x", "3d5e", "serviceprincipal"}, "Bot", true},
+		{"UserServicePrincipal hits the User branch first", []string{"Bot", "e1d2", "x", "3d5e", "UserServicePrincipal"}, "Bot", true},
+		{"App_ServicePrincipal_x is an unanchored match", []string{"Bot", "e1d2", "x", "3d5e", "App_ServicePrincipal_x"}, "3d5e", true},
+		{"lower-case user is no match: index 0", []string{"a", "b", "user"}, "a", true},
+		{"single id", []string{"only"}, "only", true},
+		{"single ServicePrincipal id", []string{"ServicePrincipal"}, "", false},
+		{"no ids", nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := rule.User(tt.ids)
+			assert.Equal(t, tt.wantOK, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestNewRow(t *testing.T) {
+	full := record.Record{
+		Workload:       str("AzureActiveDirectory"),
+		Operation:      str("Add a partner to cross-tenant access setting."),
+		OrganizationID: str("org"),
+		ActorIPAddress: str("203.0.113.10"),
+		ClientIP:       str("198.51.100.1"),
+		SignatureID:    str("id-1"),
+		ActorIDs:       []string{"alice@contoso.com", "User"},
+	}
+	tests := []struct {
+		name   string
+		modify func(r *record.Record)
+		want   rule.Row
+	}{
+		{
+			name: "all fields",
+			want: rule.Row{Dest: "org", User: "alice@contoso.com", Src: "203.0.113.10", VendorAccount: "org",
+				VendorProduct: "Microsoft Office 365 AzureActiveDirectory", Signature: "Add a partner to cross-tenant access setting.", SignatureID: "id-1"},
+		},
+		{
+			name:   "ClientIP when ActorIpAddress is empty",
+			modify: func(r *record.Record) { r.ActorIPAddress = str("") },
+			want: rule.Row{Dest: "org", User: "alice@contoso.com", Src: "198.51.100.1", VendorAccount: "org",
+				VendorProduct: "Microsoft Office 365 AzureActiveDirectory", Signature: "Add a partner to cross-tenant access setting.", SignatureID: "id-1"},
+		},
+		{
+			name: "fillnull: missing, null and empty become 0",
+			modify: func(r *record.Record) {
+				r.OrganizationID = record.Value{}
+				r.ActorIPAddress = record.Value{Kind: record.Null}
+				r.ClientIP = str("")
+				r.SignatureID = record.Value{Kind: record.Composite}
+				r.ActorIDs = nil
+			},
+			want: rule.Row{Dest: "0", User: "0", Src: "0", VendorAccount: "0",
+				VendorProduct: "Microsoft Office 365 AzureActiveDirectory", Signature: "Add a partner to cross-tenant access setting.", SignatureID: "0"},
+		},
+		{
+			name: "values as written, case kept",
+			modify: func(r *record.Record) {
+				r.Workload = str("azureactivedirectory")
+				r.Operation = str("add a partner to cross-tenant access setting.")
+			},
+			want: rule.Row{Dest: "org", User: "alice@contoso.com", Src: "203.0.113.10", VendorAccount: "org",
+				VendorProduct: "Microsoft Office 365 azureactivedirectory", Signature: "add a partner to cross-tenant access setting.", SignatureID: "id-1"},
+		},
+		{
+			name:   "numeric id keeps its text",
+			modify: func(r *record.Record) { r.SignatureID = record.Value{Text: "42", Kind: record.Scalar} },
+			want: rule.Row{Dest: "org", User: "alice@contoso.com", Src: "203.0.113.10", VendorAccount: "org",
+				VendorProduct: "Microsoft Office 365 AzureActiveDirectory", Signature: "Add a partner to cross-tenant access setting.", SignatureID: "42"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := full
+			if tt.modify != nil {
+				tt.modify(&rec)
+			}
+			assert.Equal(t, tt.want, rule.NewRow(&rec))
+		})
+	}
+}
+
+func TestRiskMessage(t *testing.T) {
+	assert.Equal(t, "The user [alice@contoso.com] changed the Azure cross-tenant access settings", rule.RiskMessage("alice@contoso.com"))
+}
+
+func TestParseCreationTime(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // RFC3339Nano in UTC; "" = not parsed
+	}{
+		{"2025-03-04T10:15:30", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30.1234567", "2025-03-04T10:15:30.1234567Z"},
+		{"2025-03-04T10:15:30Z", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30.5Z", "2025-03-04T10:15:30.5Z"},
+		{"2025-03-04T12:15:30+02:00", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T05:15:30.25-05:00", "2025-03-04T10:15:30.25Z"},
+		{"2025-03-04 10:15:30", ""},
+		{"03/04/2025 10:15:30", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := rule.ParseCreationTime(tt.in)
+			if tt.want == "" {
+				assert.False(t, ok)
+				return
+			}
+			assert.True(t, ok)
+			assert.Equal(t, tt.want, got.Format(time.RFC3339Nano))
+			assert.Equal(t, time.UTC, got.Location())
+		})
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	tm := time.Date(2025, 3, 4, 12, 15, 30, 999_999_999, time.FixedZone("x", 2*3600))
+	assert.Equal(t, "2025-03-04T10:15:30", rule.FormatTime(tm), "UTC, no zone, fraction truncated")
+}

@@ -1,0 +1,82 @@
+package o365detectprocessor
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	tests := []struct {
+		id        component.ID
+		expected  *Config
+		errSubstr []string // every one must appear in the error
+	}{
+		{
+			id:       component.NewID(metadata.Type),
+			expected: createDefaultConfig().(*Config),
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "custom"),
+			expected: &Config{
+				Window:           30 * time.Second,
+				MaxGroups:        500,
+				Passthrough:      PassthroughMatched,
+				RiskScore:        75,
+				SignatureIDField: "",
+				Allowlist: []AllowlistEntry{
+					{User: "Alice.Admin@contoso.com", Reason: "approved partner onboarding, change CHG-1042", Expires: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)},
+					{User: "3d5e7f90-dddd-4c3d-8e9f-a0b1c2d3e4f5"},
+				},
+			},
+		},
+		{id: component.NewIDWithName(metadata.Type, "zero_window"), errSubstr: []string{"window: must be greater than 0"}},
+		{id: component.NewIDWithName(metadata.Type, "bad_passthrough"), errSubstr: []string{"passthrough: must be one of all, matched, none"}},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_groups"), errSubstr: []string{"max_groups: must be at least 1"}},
+		{id: component.NewIDWithName(metadata.Type, "bad_risk_score"), errSubstr: []string{"risk_score: must be between 1 and 100"}},
+		{
+			id:        component.NewIDWithName(metadata.Type, "bad_allowlist_user"),
+			errSubstr: []string{"allowlist[0].user: must not be empty", "allowlist[1].user: must not be empty"},
+		},
+		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"allowlist[0].expires"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			err = sub.Unmarshal(cfg)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			if len(tt.errSubstr) > 0 {
+				require.Error(t, err)
+				for _, s := range tt.errSubstr {
+					assert.ErrorContains(t, err, s)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestLoadConfigRejectsUnknownField(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "unknown_field").String())
+	require.NoError(t, err)
+	assert.ErrorContains(t, sub.Unmarshal(createDefaultConfig()), "windw")
+}
