@@ -15,28 +15,36 @@ const (
 // a necessary condition, never a sufficient one: false means no decoding of s
 // can match, so the record is left alone without being parsed.
 //
-// It is sound because the only JSON escape that can spell a letter, a space,
-// '-' or '.' is \uXXXX. Without "\u" in s, the keys "Workload" and
-// "Operation" and their matching values appear literally, so a literal scan
-// for every occurrence of each key (nested ones and decoys included) finds
-// the real one. With "\u" in s the text is decoded in full.
+// It is sound because the matched keys and values hold only letters, spaces,
+// '-' and '.', and the only JSON escape that can spell one of those is
+// \u00XX. Without such an escape in s, the keys "Workload" and "Operation"
+// and their matching values appear literally, so a literal scan of every
+// occurrence of each key (nested ones and decoys included) finds the real
+// one. With such an escape, s is decoded in full.
 func MayMatch(s string) bool {
-	if hasFieldValue(s, `"Workload"`, workloadValue, "") &&
-		hasFieldValue(s, `"Operation"`, operationAdd, operationDel) {
+	if hasFieldValue(s, `Workload"`, workloadValue, "") &&
+		hasFieldValue(s, `Operation"`, operationAdd, operationDel) {
 		return true
 	}
-	return strings.IndexByte(s, '\\') >= 0 && strings.Contains(s, `\u`)
+	return hasLetterEscape(s)
 }
 
-// hasFieldValue reports whether some occurrence of key in s is followed by
-// ':' and a string literal equal, ignoring ASCII case, to v1 or v2.
+// hasFieldValue reports whether some occurrence of the quoted key in s is
+// followed by ':' and a string equal, ignoring ASCII case, to v1 or v2. key
+// holds the key's closing quote but not its opening one, so the search
+// anchors on the key's first letter, which is rare in audit records, rather
+// than on '"', which is everywhere.
 func hasFieldValue(s, key, v1, v2 string) bool {
 	for {
 		i := strings.Index(s, key)
 		if i < 0 {
 			return false
 		}
+		quoted := i > 0 && s[i-1] == '"'
 		s = s[i+len(key):]
+		if !quoted {
+			continue
+		}
 		j := skipSpace(s, 0)
 		if j >= len(s) || s[j] != ':' {
 			continue
@@ -50,6 +58,43 @@ func hasFieldValue(s, key, v1, v2 string) bool {
 			return true
 		}
 	}
+}
+
+// hasLetterEscape reports whether s holds an escape \u00XX that decodes to
+// a letter, a space, '-' or '.'. An escaped backslash followed by "u00" is
+// counted too; that only costs a full decode.
+func hasLetterEscape(s string) bool {
+	for {
+		i := strings.Index(s, `\u00`)
+		if i < 0 || i+6 > len(s) {
+			return false
+		}
+		if c, ok := hexByte(s[i+4], s[i+5]); ok {
+			switch {
+			case c == ' ', c == '-', c == '.', 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z':
+				return true
+			}
+		}
+		s = s[i+4:]
+	}
+}
+
+func hexByte(hi, lo byte) (byte, bool) {
+	h, ok1 := hexDigit(hi)
+	l, ok2 := hexDigit(lo)
+	return h<<4 | l, ok1 && ok2
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // quotedFold reports whether s starts with want (ASCII case-insensitive)

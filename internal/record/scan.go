@@ -246,7 +246,7 @@ func (sc *scanner) value(v *Value) bool {
 func (sc *scanner) skip() bool {
 	switch sc.peek() {
 	case '"':
-		_, ok := sc.rawStr()
+		_, _, ok := sc.rawStr()
 		return ok
 	case '{':
 		sc.enter('{')
@@ -342,51 +342,92 @@ func digits(s string, i int) int {
 	return i
 }
 
-// str consumes a string literal and returns its decoded value. Strings
-// without escapes or invalid UTF-8 are returned without copying.
+// str consumes a string literal and returns its decoded value. Plain
+// strings (ASCII without escapes, the common case) are returned without
+// copying.
 func (sc *scanner) str() (string, bool) {
-	raw, ok := sc.rawStr()
+	raw, plain, ok := sc.rawStr()
 	if !ok {
 		return "", false
+	}
+	if plain {
+		return raw, true
 	}
 	return unquote(raw), true
 }
 
+// SWAR constants: eight bytes tested at once.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// stopBytes reports, as a non-zero value, whether any of the eight bytes in
+// x is '"', '\', a control character or non-ASCII: the bytes a string
+// scan must look at one by one. It may also flag an ordinary byte that
+// follows a flagged one, which only costs a byte-wise step.
+func stopBytes(x uint64) uint64 {
+	quote := x ^ (lsb * '"')
+	slash := x ^ (lsb * '\\')
+	return ((quote - lsb) &^ quote & msb) |
+		((slash - lsb) &^ slash & msb) |
+		((x - lsb*0x20) &^ x & msb) |
+		(x & msb)
+}
+
 // rawStr consumes a string literal, validating its escapes and rejecting
-// control characters, and returns its contents without the quotes.
-func (sc *scanner) rawStr() (string, bool) {
+// control characters, and returns its contents without the quotes. plain
+// reports that the contents are ASCII without escapes, so decoding them is
+// the identity.
+func (sc *scanner) rawStr() (raw string, plain, ok bool) {
 	s := sc.s
 	if sc.peek() != '"' {
-		return "", false
+		return "", false, false
 	}
 	start := sc.i + 1
-	for i := start; i < len(s); {
+	plain = true
+	i := start
+	for {
+		for i+8 <= len(s) {
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if stopBytes(x) != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			return "", false, false
+		}
 		switch c := s[i]; {
 		case c == '"':
 			sc.i = i + 1
-			return s[start:i], true
+			return s[start:i], plain, true
 		case c == '\\':
+			plain = false
 			if i+1 >= len(s) {
-				return "", false
+				return "", false, false
 			}
 			switch s[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(s) || !isHex4(s[i+2:i+6]) {
-					return "", false
+					return "", false, false
 				}
 				i += 6
 			default:
-				return "", false
+				return "", false, false
 			}
 		case c < 0x20:
-			return "", false
+			return "", false, false
+		case c >= 0x80:
+			plain = false
+			i++
 		default:
 			i++
 		}
 	}
-	return "", false
 }
 
 func isHex4(s string) bool {

@@ -1,0 +1,102 @@
+package aggregate_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/o365detect/o365detect/internal/aggregate"
+	"github.com/o365detect/o365detect/internal/rule"
+)
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func resource(name string) pcommon.Resource {
+	r := pcommon.NewResource()
+	r.Attributes().PutStr("service.name", name)
+	return r
+}
+
+func TestAddGroupsByExactRow(t *testing.T) {
+	a := aggregate.New()
+	row := rule.Row{Dest: "org", User: "alice", Src: "0", VendorAccount: "org", VendorProduct: "p", Signature: "s", SignatureID: "1"}
+	upper := row
+	upper.User = "Alice" // stats groups by exact strings
+	arrived := at("2025-03-07T09:00:00Z")
+
+	a.Add(row, at("2025-03-04T10:00:05Z"), arrived, resource("first"))
+	a.Add(row, at("2025-03-04T09:59:59Z"), arrived.Add(time.Second), resource("second"))
+	a.Add(row, at("2025-03-04T10:00:01Z"), arrived, resource("third"))
+	a.Add(upper, at("2025-03-04T10:00:00Z"), arrived, resource("other"))
+	require.Equal(t, 2, a.Len())
+
+	groups := a.Drain()
+	require.Len(t, groups, 2)
+	assert.Equal(t, 0, a.Len())
+	assert.Nil(t, a.Drain())
+
+	g := groups[0]
+	assert.Equal(t, row, g.Key)
+	assert.Equal(t, int64(3), g.Count)
+	assert.Equal(t, at("2025-03-04T09:59:59Z"), g.First, "min, not first arrival")
+	assert.Equal(t, at("2025-03-04T10:00:05Z"), g.Last, "max, not last arrival")
+	assert.Equal(t, arrived, g.Opened)
+	name, _ := g.Resource.Attributes().Get("service.name")
+	assert.Equal(t, "first", name.Str(), "the resource of the group's first record")
+	assert.Equal(t, "Alice", groups[1].Key.User)
+}
+
+func TestAddCopiesKeyAndResource(t *testing.T) {
+	a := aggregate.New()
+	buf := []byte("alice")
+	user := string(buf)
+	res := resource("svc")
+	a.Add(rule.Row{User: user}, at("2025-03-04T10:00:00Z"), at("2025-03-04T10:00:00Z"), res)
+	res.Attributes().PutStr("service.name", "changed")
+	g := a.Drain()[0]
+	v, _ := g.Resource.Attributes().Get("service.name")
+	assert.Equal(t, "svc", v.Str())
+	assert.Equal(t, "alice", g.Key.User)
+	assert.False(t, strings.Contains(g.Key.User, "changed"))
+}
+
+func TestMerge(t *testing.T) {
+	a := aggregate.New()
+	row := rule.Row{User: "alice"}
+	a.Add(row, at("2025-03-04T10:05:00Z"), at("2025-03-07T09:05:00Z"), resource("late"))
+	retried := &aggregate.Group{Key: row, Count: 2, First: at("2025-03-04T10:00:00Z"), Last: at("2025-03-04T10:01:00Z"),
+		Opened: at("2025-03-07T09:00:00Z"), Resource: resource("early")}
+	other := &aggregate.Group{Key: rule.Row{User: "bob"}, Count: 1, First: at("2025-03-04T11:00:00Z"), Last: at("2025-03-04T11:00:00Z"),
+		Opened: at("2025-03-07T09:00:00Z"), Resource: resource("bob")}
+	a.Merge([]*aggregate.Group{retried, other})
+	require.Equal(t, 2, a.Len())
+	groups := a.Drain()
+	g := groups[0]
+	assert.Equal(t, int64(3), g.Count)
+	assert.Equal(t, at("2025-03-04T10:00:00Z"), g.First)
+	assert.Equal(t, at("2025-03-04T10:05:00Z"), g.Last)
+	v, _ := g.Resource.Attributes().Get("service.name")
+	assert.Equal(t, "early", v.Str(), "the earliest-opened group's resource is kept")
+	assert.Equal(t, "bob", groups[1].Key.User)
+}
+
+func BenchmarkAdd(b *testing.B) {
+	a := aggregate.New()
+	row := rule.Row{Dest: "org", User: "alice", Src: "0", VendorAccount: "org", VendorProduct: "p", Signature: "s", SignatureID: "1"}
+	res := resource("svc")
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Add(row, now, now, res)
+	}
+}
