@@ -17,12 +17,12 @@ var row = rule.Row{Dest: "org", User: "alice@contoso.com", Src: "203.0.113.10", 
 	VendorProduct: "Microsoft Office 365 AzureActiveDirectory", Signature: "Add a partner to cross-tenant access setting.", SignatureID: "id-1"}
 
 var ruleAndRisk = map[string]any{
-	"security_rule.name":         "O365 Cross-Tenant Access Change",
-	"security_rule.uuid":         "7c0fa490-12b0-4d0b-b9f5-e101d1e0e06f",
-	"security_rule.version":      "7",
-	"security_rule.category":     "TTP",
-	"security_rule.reference":    "https://attack.mitre.org/techniques/T1484/002/",
-	"security_rule.ruleset.name": "Splunk ESCU",
+	"security_rule.name":                          "O365 Cross-Tenant Access Change",
+	"security_rule.uuid":                          "7c0fa490-12b0-4d0b-b9f5-e101d1e0e06f",
+	"security_rule.version":                       "7",
+	"security_rule.category":                      "TTP",
+	"security_rule.reference":                     "https://attack.mitre.org/techniques/T1484/002/",
+	"security_rule.ruleset.name":                  "Splunk ESCU",
 	"annotations.mitre_attack.mitre_technique_id": "T1484.002",
 	"annotations.analytic_story":                  "Azure Active Directory Persistence",
 	"risk_object":                                 "alice@contoso.com",
