@@ -1,9 +1,11 @@
 package record // import "github.com/o365detect/o365detect/internal/record"
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth is encoding/json's nesting limit: deeper texts are invalid for
@@ -375,6 +377,12 @@ func stopBytes(x uint64) uint64 {
 		(x & msb)
 }
 
+// load64 reads s[i:i+8] as a little-endian word in one load. The caller
+// guarantees i+8 <= len(s); the memory is only read.
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
 // rawStr consumes a string literal, validating its escapes and rejecting
 // control characters, and returns its contents without the quotes. plain
 // reports that the contents are ASCII without escapes, so decoding them is
@@ -389,9 +397,7 @@ func (sc *scanner) rawStr() (raw string, plain, ok bool) {
 	i := start
 	for {
 		for i+8 <= len(s) {
-			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			if stopBytes(x) != 0 {
+			if stopBytes(load64(s, i)) != 0 {
 				break
 			}
 			i += 8

@@ -1,0 +1,249 @@
+package e2e
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/o365detect/o365detect/internal/output"
+)
+
+// The splunk_hec receiver (v0.158.0) never checks the HEC token: it only
+// copies it into a resource attribute when access_token_passthrough is on.
+// The one thing that can refuse a request is an HTTP server authenticator on
+// the receiver's confighttp server. bearertokenauth does it for HEC when its
+// scheme is "Splunk", the scheme the splunk_hec exporter sends
+// ("Authorization: Splunk <token>").
+const hecAuthExtension = "bearertokenauth"
+
+// Collector B: a stand-in for a Splunk HEC endpoint.
+const hecReceiverConfig = `
+receivers:
+  splunk_hec:
+    endpoint: 127.0.0.1:{{.HECPort}}
+{{- if .Auth}}
+    auth:
+      authenticator: bearertokenauth
+{{- end}}
+exporters:
+  file:
+    path: {{.Output}}
+    flush_interval: 100ms
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:{{.HealthPort}}
+{{- if .Auth}}
+  bearertokenauth:
+    scheme: Splunk
+    token: ${env:O365_HEC_TOKEN}
+{{- end}}
+service:` + telemetryOff + `
+  extensions: [health_check{{if .Auth}}, bearertokenauth{{end}}]
+  pipelines:
+    logs:
+      receivers: [splunk_hec]
+      exporters: [file]
+`
+
+// Collector A: detections go to a local file (the reference) and to B over
+// HEC. logs/seen only tells the test when the input has been read.
+const hecSenderConfig = `
+receivers:
+  file_log:
+    include: [{{.Input}}]
+    start_at: beginning
+processors:
+  o365_detect:
+    window: 1h
+    passthrough: none
+exporters:
+  file/detections:
+    path: {{.Detections}}
+    flush_interval: 100ms
+  file/seen:
+    path: {{.Seen}}
+    flush_interval: 100ms
+  splunk_hec:
+    endpoint: http://127.0.0.1:{{.HECPort}}/services/collector
+    token: ${env:O365_HEC_TOKEN}
+    index: o365
+    sourcetype: o365:detection
+    source: otelcol-o365
+service:` + telemetryOff + `
+  pipelines:
+    logs/detect:
+      receivers: [file_log]
+      processors: [o365_detect]
+      exporters: [file/detections, splunk_hec]
+    logs/seen:
+      receivers: [file_log]
+      exporters: [file/seen]
+`
+
+const hecToken = "9f0e6c1a-e2e-good-token"
+
+// TestSplunkHEC sends the detection records through the splunk_hec exporter
+// to a collector's splunk_hec receiver: with the right token they must
+// arrive as HEC events that carry the whole row, stats and risk fields; with
+// a wrong one they must be refused and A must say so in its log.
+func TestSplunkHEC(t *testing.T) {
+	t.Parallel()
+	auth := binaryHasComponent(t, hecAuthExtension)
+	tests := []struct {
+		name      string
+		sendToken string
+		refused   bool
+	}{
+		{name: "correct token", sendToken: hecToken},
+		{name: "wrong token", sendToken: "not-the-token", refused: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.refused && !auth {
+				t.Skipf("the distribution cannot refuse a HEC token: the splunk_hec receiver v0.158.0 does not check tokens and "+
+					"no server authenticator is built in; add github.com/open-telemetry/opentelemetry-collector-contrib/extension/%sextension v0.158.0 "+
+					"to builder-config.yaml extensions", hecAuthExtension)
+			}
+			runHEC(t, auth, tt.sendToken, tt.refused)
+		})
+	}
+}
+
+func runHEC(t *testing.T, auth bool, sendToken string, refused bool) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "sample.jsonl")
+	copyFile(t, testdataPath(t, "sample.jsonl"), input)
+	lines := readLines(t, "sample.jsonl")
+	hecPort, healthPort := freePort(t), freePort(t)
+	outB := filepath.Join(dir, "b.jsonl")
+	detectionsA := filepath.Join(dir, "a-detections.jsonl")
+	seenA := filepath.Join(dir, "a-seen.jsonl")
+
+	b := startCollector(t, "B (splunk_hec receiver)", writeConfig(t, dir, "b", hecReceiverConfig, map[string]any{
+		"HECPort": hecPort, "HealthPort": healthPort, "Output": outB, "Auth": auth,
+	}), "O365_HEC_TOKEN="+hecToken)
+	waitHealthy(t, b, healthPort)
+
+	a := startCollector(t, "A (detector)", writeConfig(t, dir, "a", hecSenderConfig, map[string]any{
+		"Input": input, "Detections": detectionsA, "Seen": seenA, "HECPort": hecPort,
+	}), "O365_HEC_TOKEN="+sendToken)
+	waitForRecords(t, seenA, len(lines), "input records", isNotDetection, a)
+	// The exporter's queue is drained, and any refusal logged, before A exits.
+	if code := a.terminate(t); code != 0 {
+		t.Fatalf("collector A exited with code %d after SIGTERM, want 0", code)
+	}
+	sent, _ := splitDetections(readOutput(t, detectionsA))
+	want := expectedGroups(t, "sample.jsonl")
+	checkDetections(t, sent, want, 50, intValue)
+
+	if refused {
+		if line := exporterRefusal(a.output.String()); line == "" {
+			t.Errorf("A's log has no splunk_hec export error with HTTP 401/403")
+		} else {
+			t.Logf("A logged: %s", line)
+		}
+		// Stop B first: its file exporter writes asynchronously, and only a
+		// finished process proves nothing more will arrive.
+		if code := b.terminate(t); code != 0 {
+			t.Errorf("collector B exited with code %d after SIGTERM, want 0", code)
+		}
+		if got := readOutput(t, outB); len(got) != 0 {
+			t.Errorf("B accepted %d records sent with a wrong token, want 0", len(got))
+		}
+		return
+	}
+
+	got := waitForRecords(t, outB, len(sent), "HEC events", func(outRecord) bool { return true }, b)
+	if len(got) != len(sent) {
+		t.Fatalf("B received %d records, want the %d detection records", len(got), len(sent))
+	}
+	// HEC has no EventName or severity slot: the exporter moves them into
+	// fields, which come back as attributes.
+	checkDetections(t, got, want, 50, hecNumber)
+	bySigID := map[string]outRecord{}
+	for _, r := range got {
+		bySigID[rowOf(r.Attributes()).SignatureID] = r
+	}
+	for _, s := range sent {
+		id := rowOf(s.Attributes()).SignatureID
+		r, ok := bySigID[id]
+		if !ok {
+			t.Errorf("detection %s: no HEC event for it at B", id)
+			continue
+		}
+		checkHECEvent(t, id, s, r)
+	}
+}
+
+// checkHECEvent compares a detection record with the HEC event B made of it:
+// the body is the event, and every attribute is an indexed field.
+func checkHECEvent(t *testing.T, id string, sent, got outRecord) {
+	t.Helper()
+	if got.Body().AsString() != sent.Body().AsString() {
+		t.Errorf("detection %s: HEC event %q, sent body %q", id, got.Body().AsString(), sent.Body().AsString())
+	}
+	attrs := got.Attributes()
+	for k, v := range sent.Attributes().All() {
+		g, ok := attrs.Get(k)
+		switch {
+		case !ok:
+			t.Errorf("detection %s: field %s missing from the HEC event", id, k)
+		case v.Type() == pcommon.ValueTypeInt:
+			if n, err := hecNumber(g); err != nil || n != v.Int() {
+				t.Errorf("detection %s: field %s = %s (%s), sent %d", id, k, g.AsString(), g.Type(), v.Int())
+			}
+		case !g.Equal(v):
+			t.Errorf("detection %s: field %s = %s, sent %s", id, k, g.AsString(), v.AsString())
+		}
+	}
+	checkStrAttr(t, id, attrs, "otel.log.name", output.EventName)
+	checkStrAttr(t, id, attrs, "otel.log.severity.text", sent.SeverityText())
+	res := got.Resource.Attributes()
+	checkStrAttr(t, id+" resource", res, "com.splunk.index", "o365")
+	checkStrAttr(t, id+" resource", res, "com.splunk.sourcetype", "o365:detection")
+	checkStrAttr(t, id+" resource", res, "com.splunk.source", "otelcol-o365")
+}
+
+// hecNumber reads a number that crossed HEC. The exporter writes an int
+// attribute as a JSON number and the receiver decodes JSON numbers as
+// float64, so count and risk_score come back as doubles; a string would mean
+// the number was lost.
+func hecNumber(v pcommon.Value) (int64, error) {
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		return v.Int(), nil
+	case pcommon.ValueTypeDouble:
+		if f := v.Double(); f == math.Trunc(f) {
+			return int64(f), nil
+		}
+	}
+	return 0, fmt.Errorf("is a %s (%s), want a whole number", v.Type(), v.AsString())
+}
+
+// exporterRefusal returns the log line in which the splunk_hec exporter
+// reports an authentication refusal, or "".
+func exporterRefusal(log string) string {
+	for line := range strings.SplitSeq(log, "\n") {
+		if strings.Contains(line, `"otelcol.component.id": "splunk_hec"`) &&
+			(strings.Contains(line, " 401 ") || strings.Contains(line, " 403 ")) {
+			return line
+		}
+	}
+	return ""
+}
+
+// binaryHasComponent reports whether the distribution was built with a
+// component of that type, from `otelcol-o365 components`.
+func binaryHasComponent(t testing.TB, typ string) bool {
+	t.Helper()
+	code, out := runBinary(t, t.TempDir(), nil, "components")
+	if code != 0 {
+		t.Fatalf("components exited with code %d:\n%s", code, out)
+	}
+	return strings.Contains(out, "- name: "+typ+"\n")
+}
