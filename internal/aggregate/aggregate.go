@@ -94,6 +94,12 @@ func (a *Aggregator) Len() int {
 	return len(a.groups)
 }
 
+// Groups returns the open groups in first-seen order without removing them.
+// The groups stay owned by the aggregator; read them only.
+func (a *Aggregator) Groups() []*Group {
+	return append([]*Group(nil), a.order...)
+}
+
 // Drain returns the open groups in first-seen order and empties a.
 func (a *Aggregator) Drain() []*Group {
 	if len(a.order) == 0 {

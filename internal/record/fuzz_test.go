@@ -68,6 +68,6 @@ func equalRecords(a, b record.Record) bool {
 	return slices.Equal(a.ActorIDs, b.ActorIDs) &&
 		a.Workload == b.Workload && a.Operation == b.Operation &&
 		a.OrganizationID == b.OrganizationID && a.ActorIPAddress == b.ActorIPAddress &&
-		a.ClientIP == b.ClientIP && a.CreationTime == b.CreationTime && a.SignatureID == b.SignatureID &&
+		a.ClientIP == b.ClientIP && a.CreationTime == b.CreationTime && a.ID == b.ID && a.SignatureID == b.SignatureID &&
 		a.PartnerTenantNew == b.PartnerTenantNew && a.PartnerTenantOld == b.PartnerTenantOld
 }

@@ -24,6 +24,8 @@ func (r *Reader) readMap(m pcommon.Map, rec *Record) {
 			rec.ClientIP = fromPdata(v)
 		case keyCreationTime:
 			rec.CreationTime = fromPdata(v)
+		case keyID:
+			rec.ID = fromPdata(v)
 		case keyActor:
 			readActor(v, rec)
 		case keyModifiedProperties:

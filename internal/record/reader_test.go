@@ -25,6 +25,7 @@ func TestReadJSON(t *testing.T) {
 		ActorIPAddress:   str("203.0.113.10"),
 		ClientIP:         str(""),
 		CreationTime:     str("2025-03-04T10:15:30"),
+		ID:               str("a1f3c2d4-1111-4a2b-9c3d-0e1f2a3b4c5d"),
 		SignatureID:      str("a1f3c2d4-1111-4a2b-9c3d-0e1f2a3b4c5d"),
 		ActorIDs:         []string{"alice.admin@contoso.com", "10030000A1B2C3D4", "User_0c1d2e3f", "0c1d2e3f", "User"},
 		PartnerTenantNew: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b",

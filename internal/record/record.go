@@ -45,6 +45,8 @@ type Record struct {
 	ActorIPAddress Value
 	ClientIP       Value
 	CreationTime   Value
+	// ID is the record's Id, the key of optional de-duplication.
+	ID Value
 	// SignatureID is the field named by the reader's signature ID field.
 	SignatureID Value
 	// ActorIDs holds the string ID of each Actor element, in order; elements
@@ -85,6 +87,7 @@ const (
 	keyActorIPAddress     = "ActorIpAddress"
 	keyClientIP           = "ClientIP"
 	keyCreationTime       = "CreationTime"
+	keyID                 = "Id"
 	keyActor              = "Actor"
 	keyActorID            = "ID"
 	keyModifiedProperties = "ModifiedProperties"

@@ -46,6 +46,8 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 			v = &rec.ClientIP
 		case keyCreationTime:
 			v = &rec.CreationTime
+		case keyID:
+			v = &rec.ID
 		case keyActor:
 			start := sc.i
 			if !sc.actor(rec) {

@@ -46,6 +46,15 @@ type Config struct {
 	// detection's documented false positive.
 	Allowlist []AllowlistEntry `mapstructure:"allowlist"`
 
+	// Storage names a storage extension (such as file_storage) in which open
+	// groups are journaled, so they survive a crash or restart. Nil keeps
+	// them in memory only.
+	Storage *component.ID `mapstructure:"storage"`
+
+	// Dedup drops repeated deliveries of the same record Id. Off by default:
+	// Splunk counts every delivery.
+	Dedup DedupConfig `mapstructure:"dedup"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -59,6 +68,16 @@ type AllowlistEntry struct {
 	// Expires, when set, is the instant from which the entry stops applying:
 	// a YAML date (2026-12-31, midnight UTC) or an RFC 3339 time.
 	Expires time.Time `mapstructure:"expires"`
+}
+
+// DedupConfig configures de-duplication of matching records by their Id.
+type DedupConfig struct {
+	// Enabled turns de-duplication on.
+	Enabled bool `mapstructure:"enabled"`
+	// TTL is how long an Id is remembered after its first delivery.
+	TTL time.Duration `mapstructure:"ttl"`
+	// MaxIDs bounds the remembered Ids; past it the oldest is forgotten.
+	MaxIDs int `mapstructure:"max_ids"`
 }
 
 var _ component.Config = (*Config)(nil)
@@ -84,6 +103,14 @@ func (cfg *Config) Validate() error {
 	for i, e := range cfg.Allowlist {
 		if strings.TrimSpace(e.User) == "" {
 			errs = append(errs, fmt.Errorf("allowlist[%d].user: must not be empty", i))
+		}
+	}
+	if cfg.Dedup.Enabled {
+		if cfg.Dedup.TTL <= 0 {
+			errs = append(errs, fmt.Errorf("dedup.ttl: must be greater than 0, got %s", cfg.Dedup.TTL))
+		}
+		if cfg.Dedup.MaxIDs < 1 {
+			errs = append(errs, fmt.Errorf("dedup.max_ids: must be at least 1, got %d", cfg.Dedup.MaxIDs))
 		}
 	}
 	return errors.Join(errs...)

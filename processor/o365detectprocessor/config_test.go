@@ -15,6 +15,7 @@ import (
 )
 
 func TestLoadConfig(t *testing.T) {
+	storageID := component.MustNewIDWithName("file_storage", "o365")
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
 
@@ -39,6 +40,8 @@ func TestLoadConfig(t *testing.T) {
 					{User: "Alice.Admin@contoso.com", Reason: "approved partner onboarding, change CHG-1042", Expires: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)},
 					{User: "3d5e7f90-dddd-4c3d-8e9f-a0b1c2d3e4f5"},
 				},
+				Storage: &storageID,
+				Dedup:   DedupConfig{Enabled: true, TTL: 2 * time.Hour, MaxIDs: 5000},
 			},
 		},
 		{id: component.NewIDWithName(metadata.Type, "zero_window"), errSubstr: []string{"window: must be greater than 0"}},
@@ -49,6 +52,7 @@ func TestLoadConfig(t *testing.T) {
 			id:        component.NewIDWithName(metadata.Type, "bad_allowlist_user"),
 			errSubstr: []string{"allowlist[0].user: must not be empty", "allowlist[1].user: must not be empty"},
 		},
+		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"allowlist[0].expires"}},
 	}
 	for _, tt := range tests {

@@ -19,45 +19,63 @@ func (p *detectProcessor) emit(ctx context.Context, groups []*aggregate.Group) e
 	if len(groups) == 0 {
 		return nil
 	}
+	flight := p.takeOff(groups)
 	err := p.next.ConsumeLogs(ctx, p.detections(groups))
 	n := int64(len(groups))
-	if err == nil {
+	var dropped int
+	switch {
+	case err == nil:
 		p.telemetry.ProcessorO365DetectDetectionsEmitted.Add(ctx, n)
-		return nil
-	}
-	if consumererror.IsPermanent(err) {
-		p.telemetry.ProcessorO365DetectDetectionsDropped.Add(ctx, n)
+	case consumererror.IsPermanent(err):
+		dropped = len(groups)
 		p.logger.Error("next consumer permanently refused detection records; they are lost",
 			zap.Int64("detections", n), zap.Error(err))
-		return err
+	default:
+		p.logger.Warn("next consumer refused detection records; they will be retried at the next window",
+			zap.Int64("detections", n), zap.Error(err))
 	}
-	dropped := p.requeue(groups)
-	p.logger.Warn("next consumer refused detection records; they will be retried at the next window",
-		zap.Int64("detections", n-int64(dropped)), zap.Error(err))
+	retry := err != nil && dropped == 0
+	if overflow := p.land(flight, groups, retry); overflow > 0 {
+		dropped = overflow
+		p.logger.Error("retry buffer is full (max_groups); detection records are lost",
+			zap.Int("detections", overflow), zap.Int("max_groups", p.cfg.MaxGroups))
+	}
 	if dropped > 0 {
 		p.telemetry.ProcessorO365DetectDetectionsDropped.Add(ctx, int64(dropped))
-		p.logger.Error("retry buffer is full (max_groups); detection records are lost",
-			zap.Int("detections", dropped), zap.Int("max_groups", p.cfg.MaxGroups))
 	}
 	return err
 }
 
-// requeue merges refused groups back, keeping at most max_groups open so
-// that a long outage cannot grow memory without bound. It returns how many
-// groups had no room.
-func (p *detectProcessor) requeue(groups []*aggregate.Group) int {
+// takeOff records groups as in flight, so a journal compaction keeps them
+// until their emission is settled.
+func (p *detectProcessor) takeOff(groups []*aggregate.Group) uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	room := p.cfg.MaxGroups - p.agg.Len()
-	if room < 0 {
-		room = 0
+	p.flightSeq++
+	if p.journal != nil {
+		p.inflight[p.flightSeq] = groups
 	}
-	if len(groups) > room {
-		p.agg.Merge(groups[:room])
-		return len(groups) - room
+	return p.flightSeq
+}
+
+// land settles an emission: refused groups are merged back (keeping at most
+// max_groups open, so a long outage cannot grow memory without bound), then
+// the journal is compacted. It returns how many groups had no room.
+func (p *detectProcessor) land(flight uint64, groups []*aggregate.Group, retry bool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.inflight, flight)
+	overflow := 0
+	if retry {
+		room := max(p.cfg.MaxGroups-p.agg.Len(), 0)
+		if len(groups) > room {
+			overflow = len(groups) - room
+			groups = groups[:room]
+		}
+		p.agg.Merge(groups)
 	}
-	p.agg.Merge(groups)
-	return 0
+	p.compactJournal()
+	return overflow
 }
 
 // detections builds the detection records of groups, each under the

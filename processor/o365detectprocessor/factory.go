@@ -17,6 +17,8 @@ const (
 	defaultMaxGroups        = 10000
 	defaultRiskScore        = 50
 	defaultSignatureIDField = "Id"
+	defaultDedupTTL         = time.Hour
+	defaultDedupMaxIDs      = 100000
 )
 
 // NewFactory returns the factory of the o365_detect processor.
@@ -35,6 +37,10 @@ func createDefaultConfig() component.Config {
 		Passthrough:      PassthroughAll,
 		RiskScore:        defaultRiskScore,
 		SignatureIDField: defaultSignatureIDField,
+		Dedup: DedupConfig{
+			TTL:    defaultDedupTTL,
+			MaxIDs: defaultDedupMaxIDs,
+		},
 	}
 }
 

@@ -2,11 +2,14 @@ package o365detectprocessor // import "github.com/o365detect/o365detect/processo
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
@@ -14,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/o365detect/o365detect/internal/aggregate"
+	"github.com/o365detect/o365detect/internal/journal"
 	"github.com/o365detect/o365detect/internal/output"
 	"github.com/o365detect/o365detect/internal/record"
 	"github.com/o365detect/o365detect/internal/rule"
@@ -23,6 +27,7 @@ import (
 // detectProcessor tags matching records as they pass and emits one detection
 // record per group at the end of each window.
 type detectProcessor struct {
+	id        component.ID
 	cfg       *Config
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
@@ -30,13 +35,20 @@ type detectProcessor struct {
 	reader    *record.Reader
 	writer    *output.Writer
 	allow     *allowlist
+	dedup     *dedup // nil unless enabled
 
 	// now and newTicker are replaced in tests to control time.
 	now       func() time.Time
 	newTicker func(time.Duration) (<-chan time.Time, func())
 
-	mu  sync.Mutex // guards agg; never held while calling next
+	mu  sync.Mutex // guards agg, inflight and journal; never held while calling next
 	agg *aggregate.Aggregator
+	// inflight holds groups handed to next and not yet settled, so that a
+	// journal compaction meanwhile keeps them.
+	inflight  map[uint64][]*aggregate.Group
+	flightSeq uint64
+	storage   storage.Client   // nil without a storage extension
+	journal   *journal.Journal // nil without a storage extension
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -49,6 +61,7 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 		return nil, err
 	}
 	p := &detectProcessor{
+		id:        set.ID,
 		cfg:       cfg,
 		logger:    set.Logger,
 		telemetry: tb,
@@ -59,6 +72,10 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 		now:       time.Now,
 		newTicker: realTicker,
 		agg:       aggregate.New(),
+		inflight:  make(map[uint64][]*aggregate.Group),
+	}
+	if cfg.Dedup.Enabled {
+		p.dedup = newDedup(cfg.Dedup)
 	}
 	err = tb.RegisterProcessorO365DetectGroupsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
 		p.mu.Lock()
@@ -84,9 +101,15 @@ func (p *detectProcessor) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: true}
 }
 
-// Start begins the window ticker. Its context is the processor's own, not
-// Start's, which is only valid during Start.
-func (p *detectProcessor) Start(context.Context, component.Host) error {
+// Start replays the journal, if any, and begins the window ticker. The
+// ticker's context is the processor's own, not Start's, which is only valid
+// during Start.
+func (p *detectProcessor) Start(startCtx context.Context, host component.Host) error {
+	if p.cfg.Storage != nil {
+		if err := p.openJournal(startCtx, host); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	tick, stop := p.newTicker(p.cfg.Window)
@@ -117,18 +140,30 @@ func (p *detectProcessor) Shutdown(context.Context) error {
 			p.wg.Wait()
 		}
 		err = p.flush(context.Background())
+		if p.storage != nil {
+			err = errors.Join(err, p.storage.Close(context.Background()))
+		}
 		p.telemetry.Shutdown()
 	})
 	return err
 }
 
-// ConsumeLogs inspects every record, tags and aggregates the matches, and
-// forwards the records that the passthrough mode keeps. The next consumer's
-// error is returned so that upstream retries and queues do their part.
+// batch collects one ConsumeLogs call's outcomes, so that the shared state
+// is locked (and journaled) once per batch, not once per record.
+type batch struct {
+	arrived time.Time
+	counts  batchCounts
+	rec     record.Record
+	groups  *aggregate.Aggregator // created on the first match
+	ids     []seenID              // Ids remembered for de-duplication
+}
+
+// ConsumeLogs inspects every record, tags the matches and counts them into
+// their groups, and forwards the records that the passthrough mode keeps.
+// The next consumer's error is returned so that upstream retries and queues
+// do their part.
 func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	arrived := p.now()
-	var counts batchCounts
-	var rec record.Record
+	b := batch{arrived: p.now()}
 	rls := ld.ResourceLogs()
 
 	if p.cfg.Passthrough == PassthroughAll {
@@ -138,7 +173,7 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 			for j := 0; j < sls.Len(); j++ {
 				lrs := sls.At(j).LogRecords()
 				for k := 0; k < lrs.Len(); k++ {
-					p.inspect(ctx, rl.Resource(), lrs.At(k), &rec, arrived, &counts)
+					p.inspect(&b, rl.Resource(), lrs.At(k))
 				}
 			}
 		}
@@ -147,8 +182,7 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		rls.RemoveIf(func(rl plog.ResourceLogs) bool {
 			rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 				sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-					matched := p.inspect(ctx, rl.Resource(), lr, &rec, arrived, &counts)
-					return !(matched && keepMatches)
+					return !(p.inspect(&b, rl.Resource(), lr) && keepMatches)
 				})
 				return sl.LogRecords().Len() == 0
 			})
@@ -156,7 +190,8 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		})
 	}
 
-	counts.record(ctx, p.telemetry)
+	b.counts.record(ctx, p.telemetry)
+	p.commit(ctx, &b)
 	if rls.Len() == 0 && p.cfg.Passthrough != PassthroughAll {
 		return nil
 	}
@@ -164,13 +199,15 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 }
 
 // inspect runs the detection on one record and reports whether it matched
-// (and was not allowlisted). A match is tagged and counted into its group.
-func (p *detectProcessor) inspect(ctx context.Context, res pcommon.Resource, lr plog.LogRecord, rec *record.Record, arrived time.Time, counts *batchCounts) bool {
+// (and was neither allowlisted nor a repeated delivery). A match is tagged
+// and counted into the batch.
+func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRecord) bool {
+	rec := &b.rec
 	switch p.reader.Read(lr, rec) {
 	case record.Skipped:
 		return false
 	case record.Invalid:
-		counts.invalid++
+		b.counts.invalid++
 		if ce := p.logger.Check(zap.DebugLevel, "record looked like a cross-tenant access change but is not valid JSON; passed through untouched"); ce != nil {
 			ce.Write(zap.Int("body_bytes", len(lr.Body().AsString())))
 		}
@@ -180,13 +217,25 @@ func (p *detectProcessor) inspect(ctx context.Context, res pcommon.Resource, lr 
 		return false
 	}
 	row := rule.NewRow(rec)
-	if p.allow.allows(row.User, arrived) {
-		counts.allowlisted++
+	if p.allow.allows(row.User, b.arrived) {
+		b.counts.allowlisted++
 		return false
 	}
-	counts.matched++
+	if p.dedup != nil {
+		if id := rec.ID.Str(); id != "" {
+			if !p.dedup.firstDelivery(id, b.arrived) {
+				b.counts.duplicates++
+				return false
+			}
+			b.ids = append(b.ids, seenID{ID: strings.Clone(id), Seen: b.arrived.UnixNano()})
+		}
+	}
+	b.counts.matched++
 	p.writer.Tag(lr.Attributes(), &row)
-	p.add(ctx, row, eventTime(rec, lr, arrived), arrived, res)
+	if b.groups == nil {
+		b.groups = aggregate.New()
+	}
+	b.groups.Add(row, eventTime(rec, lr, b.arrived), b.arrived, res)
 	return true
 }
 
@@ -207,11 +256,20 @@ func eventTime(rec *record.Record, lr plog.LogRecord, arrived time.Time) time.Ti
 	return arrived
 }
 
-// add counts a match into its group. Reaching max_groups emits every open
-// group at once rather than dropping any.
-func (p *detectProcessor) add(ctx context.Context, row rule.Row, eventTime, arrived time.Time, res pcommon.Resource) {
+// commit merges a batch's groups into the open ones and journals them
+// before ConsumeLogs returns. Reaching max_groups emits every open group at
+// once rather than dropping any.
+func (p *detectProcessor) commit(ctx context.Context, b *batch) {
+	if b.groups == nil && len(b.ids) == 0 {
+		return
+	}
+	var groups []*aggregate.Group
+	if b.groups != nil {
+		groups = b.groups.Drain()
+	}
 	p.mu.Lock()
-	p.agg.Add(row, eventTime, arrived, res)
+	p.appendJournal(groups, b.ids)
+	p.agg.Merge(groups)
 	var full []*aggregate.Group
 	if p.agg.Len() >= p.cfg.MaxGroups {
 		full = p.agg.Drain()

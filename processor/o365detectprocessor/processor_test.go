@@ -115,11 +115,9 @@ func TestMaxGroupsEmitsEarly(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxGroups = 3
 	h := newHarness(t, cfg)
-	var lines []string
 	for i := range 7 {
-		lines = append(lines, match(fmt.Sprintf("user%d@contoso.com", i), fmt.Sprint(i), "2025-03-04T10:00:00"))
+		consume(t, h, match(fmt.Sprintf("user%d@contoso.com", i), fmt.Sprint(i), "2025-03-04T10:00:00"))
 	}
-	consume(t, h, lines...)
 	assert.Len(t, detections(h.sink), 6, "two early emissions of three groups each")
 	h.endWindow()
 	dets := detections(h.sink)
@@ -129,6 +127,21 @@ func TestMaxGroupsEmitsEarly(t *testing.T) {
 		seen[d.Attributes().AsRaw()["user"].(string)] = true
 	}
 	assert.Len(t, seen, 7)
+}
+
+func TestMaxGroupsWithinOneBatch(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxGroups = 3
+	h := newHarness(t, cfg)
+	var lines []string
+	for i := range 7 {
+		lines = append(lines, match(fmt.Sprintf("user%d@contoso.com", i), fmt.Sprint(i), "2025-03-04T10:00:00"))
+	}
+	consume(t, h, lines...)
+	assert.Len(t, detections(h.sink), 7, "a batch past max_groups is emitted whole, at once")
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	assert.Zero(t, h.p.agg.Len())
 }
 
 func TestAllowlist(t *testing.T) {

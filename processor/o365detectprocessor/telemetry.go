@@ -12,6 +12,7 @@ type batchCounts struct {
 	matched     int64
 	allowlisted int64
 	invalid     int64
+	duplicates  int64
 }
 
 func (c *batchCounts) record(ctx context.Context, tb *metadata.TelemetryBuilder) {
@@ -20,6 +21,9 @@ func (c *batchCounts) record(ctx context.Context, tb *metadata.TelemetryBuilder)
 	}
 	if c.allowlisted > 0 {
 		tb.ProcessorO365DetectRecordsAllowlisted.Add(ctx, c.allowlisted)
+	}
+	if c.duplicates > 0 {
+		tb.ProcessorO365DetectRecordsDuplicate.Add(ctx, c.duplicates)
 	}
 	if c.invalid > 0 {
 		tb.ProcessorO365DetectRecordsInvalid.Add(ctx, c.invalid)

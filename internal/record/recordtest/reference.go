@@ -33,6 +33,7 @@ func Read(s, signatureIDField string) (record.Record, bool) {
 	rec.ActorIPAddress = refValue(m, "ActorIpAddress")
 	rec.ClientIP = refValue(m, "ClientIP")
 	rec.CreationTime = refValue(m, "CreationTime")
+	rec.ID = refValue(m, "Id")
 	if signatureIDField != "" {
 		rec.SignatureID = refValue(m, signatureIDField)
 	}

@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	ProcessorO365DetectDetectionsEmitted  metric.Int64Counter
 	ProcessorO365DetectGroupsOpen         metric.Int64ObservableGauge
 	ProcessorO365DetectRecordsAllowlisted metric.Int64Counter
+	ProcessorO365DetectRecordsDuplicate   metric.Int64Counter
 	ProcessorO365DetectRecordsInvalid     metric.Int64Counter
 	ProcessorO365DetectRecordsMatched     metric.Int64Counter
 }
@@ -111,6 +112,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ProcessorO365DetectRecordsAllowlisted, err = builder.meter.Int64Counter(
 		"otelcol_processor_o365_detect_records_allowlisted",
 		metric.WithDescription("Number of matching log records suppressed by an allowlist entry. [Development]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorO365DetectRecordsDuplicate, err = builder.meter.Int64Counter(
+		"otelcol_processor_o365_detect_records_duplicate",
+		metric.WithDescription("Number of matching log records dropped as repeated deliveries of a record Id already seen (dedup enabled). [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -27,6 +27,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorO365DetectDetectionsDropped.Add(context.Background(), 1)
 	tb.ProcessorO365DetectDetectionsEmitted.Add(context.Background(), 1)
 	tb.ProcessorO365DetectRecordsAllowlisted.Add(context.Background(), 1)
+	tb.ProcessorO365DetectRecordsDuplicate.Add(context.Background(), 1)
 	tb.ProcessorO365DetectRecordsInvalid.Add(context.Background(), 1)
 	tb.ProcessorO365DetectRecordsMatched.Add(context.Background(), 1)
 	AssertEqualProcessorO365DetectDetectionsDropped(t, testTel,
@@ -39,6 +40,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorO365DetectRecordsAllowlisted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorO365DetectRecordsDuplicate(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorO365DetectRecordsInvalid(t, testTel,
