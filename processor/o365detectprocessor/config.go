@@ -35,6 +35,11 @@ type Config struct {
 	// Passthrough selects which input records continue: all, matched or none.
 	Passthrough Passthrough `mapstructure:"passthrough"`
 
+	// EmitDetections turns aggregation and detection records on. Off, the
+	// processor only tags (and filters): the edge tier of a scale-out, whose
+	// load-balancing exporter routes matches by row to the aggregators.
+	EmitDetections bool `mapstructure:"emit_detections"`
+
 	// RiskScore is the RBA risk score written on tagged and detection records.
 	RiskScore int `mapstructure:"risk_score"`
 
@@ -96,6 +101,9 @@ func (cfg *Config) Validate() error {
 	case PassthroughAll, PassthroughMatched, PassthroughNone:
 	default:
 		errs = append(errs, fmt.Errorf("passthrough: must be one of all, matched, none; got %q", cfg.Passthrough))
+	}
+	if !cfg.EmitDetections && cfg.Passthrough == PassthroughNone {
+		errs = append(errs, errors.New("passthrough: none with emit_detections: false would forward nothing"))
 	}
 	if cfg.RiskScore < 1 || cfg.RiskScore > 100 {
 		errs = append(errs, fmt.Errorf("risk_score: must be between 1 and 100 (Splunk RBA range), got %d", cfg.RiskScore))

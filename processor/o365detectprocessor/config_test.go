@@ -34,6 +34,7 @@ func TestLoadConfig(t *testing.T) {
 				Window:           30 * time.Second,
 				MaxGroups:        500,
 				Passthrough:      PassthroughMatched,
+				EmitDetections:   true,
 				RiskScore:        75,
 				SignatureIDField: "",
 				Allowlist: []AllowlistEntry{
@@ -51,6 +52,16 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id:        component.NewIDWithName(metadata.Type, "bad_allowlist_user"),
 			errSubstr: []string{"allowlist[0].user: must not be empty", "allowlist[1].user: must not be empty"},
+		},
+		{id: component.NewIDWithName(metadata.Type, "forward_nothing"), errSubstr: []string{"passthrough: none with emit_detections: false"}},
+		{
+			id: component.NewIDWithName(metadata.Type, "edge"),
+			expected: func() *Config {
+				cfg := createDefaultConfig().(*Config)
+				cfg.EmitDetections = false
+				cfg.Passthrough = PassthroughMatched
+				return cfg
+			}(),
 		},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"allowlist[0].expires"}},

@@ -35,6 +35,7 @@ func createDefaultConfig() component.Config {
 		Window:           defaultWindow,
 		MaxGroups:        defaultMaxGroups,
 		Passthrough:      PassthroughAll,
+		EmitDetections:   true,
 		RiskScore:        defaultRiskScore,
 		SignatureIDField: defaultSignatureIDField,
 		Dedup: DedupConfig{

@@ -232,6 +232,9 @@ func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRec
 	}
 	b.counts.matched++
 	p.writer.Tag(lr.Attributes(), &row)
+	if !p.cfg.EmitDetections {
+		return true
+	}
 	if b.groups == nil {
 		b.groups = aggregate.New()
 	}

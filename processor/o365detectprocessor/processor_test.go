@@ -354,3 +354,18 @@ func TestConcurrentConsume(t *testing.T) {
 	assert.Equal(t, int64(8*50), total, "every match is counted exactly once across windows")
 	assert.Equal(t, 8*50*2, passedThrough(h.sink))
 }
+
+func TestTagOnlyEdgeTier(t *testing.T) {
+	cfg := testConfig()
+	cfg.EmitDetections = false
+	cfg.Passthrough = PassthroughMatched
+	h := newHarness(t, cfg)
+	consume(t, h, nonMatch, match("alice@contoso.com", "1", "2025-03-04T10:00:00"))
+	h.endWindow()
+	require.NoError(t, h.p.Shutdown(context.Background()))
+	assert.Empty(t, detections(h.sink), "the edge tier never aggregates")
+	require.Equal(t, 1, h.sink.LogRecordCount())
+	user, ok := h.sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().Get("user")
+	require.True(t, ok, "the forwarded match is tagged, so a load balancer can route on the row")
+	assert.Equal(t, "alice@contoso.com", user.Str())
+}
