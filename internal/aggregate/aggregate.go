@@ -6,6 +6,8 @@
 package aggregate // import "github.com/o365detect/o365detect/internal/aggregate"
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -25,6 +27,21 @@ type Group struct {
 	Opened time.Time
 	// Resource is a copy of the resource of the group's first record.
 	Resource pcommon.Resource
+	// Partners are the distinct partner tenants the group's records added
+	// or deleted, in first-seen order, at most MaxPartners.
+	Partners []string
+}
+
+// MaxPartners bounds Group.Partners: a row is normally one record, and an
+// attacker-made flood must not grow a group without bound.
+const MaxPartners = 16
+
+// addPartner records a partner tenant once.
+func (g *Group) addPartner(p string) {
+	if p == "" || len(g.Partners) >= MaxPartners || slices.Contains(g.Partners, p) {
+		return
+	}
+	g.Partners = append(g.Partners, strings.Clone(p))
 }
 
 // Aggregator holds the open groups of one window. It is not safe for
@@ -40,10 +57,12 @@ func New() *Aggregator {
 	return &Aggregator{groups: make(map[rule.Row]*Group)}
 }
 
-// Add counts one record with the given row and event time. arrived is the
-// processing time; res is copied only when the record opens a group.
-func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon.Resource) {
+// Add counts one record with the given row, event time and partner tenant
+// ("" if unknown). arrived is the processing time; res is copied only when
+// the record opens a group.
+func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon.Resource, partner string) {
 	if g, ok := a.groups[key]; ok {
+		g.addPartner(partner)
 		g.Count++
 		if eventTime.Before(g.First) {
 			g.First = eventTime
@@ -62,6 +81,7 @@ func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon
 		Resource: pcommon.NewResource(),
 	}
 	res.CopyTo(g.Resource)
+	g.addPartner(partner)
 	a.groups[g.Key] = g
 	a.order = append(a.order, g)
 }
@@ -75,6 +95,9 @@ func (a *Aggregator) Merge(groups []*Group) {
 			a.groups[in.Key] = in
 			a.order = append(a.order, in)
 			continue
+		}
+		for _, p := range in.Partners {
+			g.addPartner(p)
 		}
 		g.Count += in.Count
 		if in.First.Before(g.First) {

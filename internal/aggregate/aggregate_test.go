@@ -1,6 +1,7 @@
 package aggregate_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,10 +35,10 @@ func TestAddGroupsByExactRow(t *testing.T) {
 	upper.User = "Alice" // stats groups by exact strings
 	arrived := at("2025-03-07T09:00:00Z")
 
-	a.Add(row, at("2025-03-04T10:00:05Z"), arrived, resource("first"))
-	a.Add(row, at("2025-03-04T09:59:59Z"), arrived.Add(time.Second), resource("second"))
-	a.Add(row, at("2025-03-04T10:00:01Z"), arrived, resource("third"))
-	a.Add(upper, at("2025-03-04T10:00:00Z"), arrived, resource("other"))
+	a.Add(row, at("2025-03-04T10:00:05Z"), arrived, resource("first"), "")
+	a.Add(row, at("2025-03-04T09:59:59Z"), arrived.Add(time.Second), resource("second"), "")
+	a.Add(row, at("2025-03-04T10:00:01Z"), arrived, resource("third"), "")
+	a.Add(upper, at("2025-03-04T10:00:00Z"), arrived, resource("other"), "")
 	require.Equal(t, 2, a.Len())
 
 	groups := a.Drain()
@@ -61,7 +62,7 @@ func TestAddCopiesKeyAndResource(t *testing.T) {
 	buf := []byte("alice")
 	user := string(buf)
 	res := resource("svc")
-	a.Add(rule.Row{User: user}, at("2025-03-04T10:00:00Z"), at("2025-03-04T10:00:00Z"), res)
+	a.Add(rule.Row{User: user}, at("2025-03-04T10:00:00Z"), at("2025-03-04T10:00:00Z"), res, "")
 	res.Attributes().PutStr("service.name", "changed")
 	g := a.Drain()[0]
 	v, _ := g.Resource.Attributes().Get("service.name")
@@ -73,7 +74,7 @@ func TestAddCopiesKeyAndResource(t *testing.T) {
 func TestMerge(t *testing.T) {
 	a := aggregate.New()
 	row := rule.Row{User: "alice"}
-	a.Add(row, at("2025-03-04T10:05:00Z"), at("2025-03-07T09:05:00Z"), resource("late"))
+	a.Add(row, at("2025-03-04T10:05:00Z"), at("2025-03-07T09:05:00Z"), resource("late"), "")
 	retried := &aggregate.Group{Key: row, Count: 2, First: at("2025-03-04T10:00:00Z"), Last: at("2025-03-04T10:01:00Z"),
 		Opened: at("2025-03-07T09:00:00Z"), Resource: resource("early")}
 	other := &aggregate.Group{Key: rule.Row{User: "bob"}, Count: 1, First: at("2025-03-04T11:00:00Z"), Last: at("2025-03-04T11:00:00Z"),
@@ -97,6 +98,23 @@ func BenchmarkAdd(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		a.Add(row, now, now, res)
+		a.Add(row, now, now, res, "p")
 	}
+}
+
+func TestPartners(t *testing.T) {
+	a := aggregate.New()
+	row := rule.Row{User: "alice"}
+	now := at("2025-03-04T10:00:00Z")
+	for i := range aggregate.MaxPartners + 5 {
+		a.Add(row, now, now, resource("svc"), fmt.Sprintf("tenant-%d", i%(aggregate.MaxPartners+2)))
+		a.Add(row, now, now, resource("svc"), "")
+	}
+	g := a.Drain()[0]
+	assert.Len(t, g.Partners, aggregate.MaxPartners, "bounded")
+	assert.Equal(t, "tenant-0", g.Partners[0], "first-seen order")
+	other := &aggregate.Group{Key: rule.Row{User: "bob"}, Count: 1, First: now, Last: now, Opened: now, Resource: resource("b"), Partners: []string{"x"}}
+	a.Add(rule.Row{User: "bob"}, now, now, resource("b"), "y")
+	a.Merge([]*aggregate.Group{other})
+	assert.Equal(t, []string{"y", "x"}, a.Drain()[0].Partners)
 }

@@ -20,6 +20,7 @@ processors:
   o365_detect:
     window: 1h
     risk_score: {{.RiskScore}}
+    passthrough: {{.Passthrough}}
 exporters:
   file:
     path: {{.Output}}
@@ -32,24 +33,55 @@ service:` + telemetryOff + `
       exporters: [file]
 `
 
-// TestFilelogFlushOnShutdown runs the sample through file_log -> o365_detect
-// (passthrough all) -> file and stops the collector before the window ends:
-// every input record must come out (matches tagged), and the detection
-// records must still be written, by the flush on shutdown.
+// TestFilelogFlushOnShutdown runs testdata through file_log -> o365_detect ->
+// file and stops the collector before the window ends: the records the
+// passthrough mode keeps must come out (matches tagged), and the detection
+// records must still be written, by the flush on shutdown. unseen.jsonl is in
+// the table because it was kept for exactly this: records the processor's
+// author has not tuned against.
 func TestFilelogFlushOnShutdown(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		input       string
+		passthrough string
+	}{
+		{input: "sample.jsonl", passthrough: "all"},
+		{input: "sample.jsonl", passthrough: "matched"},
+		{input: "unseen.jsonl", passthrough: "all"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.input+"/"+tt.passthrough, func(t *testing.T) {
+			t.Parallel()
+			runFilelog(t, tt.input, tt.passthrough)
+		})
+	}
+}
+
+func runFilelog(t *testing.T, inputName, passthrough string) {
 	dir := t.TempDir()
-	input := filepath.Join(dir, "sample.jsonl")
-	copyFile(t, testdataPath(t, "sample.jsonl"), input)
+	input := filepath.Join(dir, inputName)
+	copyFile(t, testdataPath(t, inputName), input)
 	out := filepath.Join(dir, "out.jsonl")
 	const riskScore = 73 // not the default, to show the config reaches the records
 	cfg := writeConfig(t, dir, "collector", filelogConfig, map[string]any{
-		"Input": input, "Output": out, "RiskScore": riskScore,
+		"Input": input, "Output": out, "RiskScore": riskScore, "Passthrough": passthrough,
 	})
 
-	lines := readLines(t, "sample.jsonl")
+	expected := map[int]expectedLine{}
+	for _, e := range expectedLines(t, inputName) {
+		expected[e.Line] = e
+	}
+	// wantLines are the input line numbers the passthrough mode forwards.
+	var wantLines []int
+	lines := readLines(t, inputName)
+	for i := range lines {
+		if _, match := expected[i+1]; match || passthrough == "all" {
+			wantLines = append(wantLines, i+1)
+		}
+	}
+
 	c := startCollector(t, "filelog", cfg)
-	recs := waitForRecords(t, out, len(lines), "input records", isNotDetection, c)
+	recs := waitForRecords(t, out, len(wantLines), "input records", isNotDetection, c)
 	if d, _ := splitDetections(recs); len(d) != 0 {
 		t.Fatalf("%d detection records before shutdown with a 1h window; want them only from the shutdown flush", len(d))
 	}
@@ -59,48 +91,46 @@ func TestFilelogFlushOnShutdown(t *testing.T) {
 	}
 	detections, inputs := splitDetections(readOutput(t, out))
 
-	t.Run("every input record passes through", func(t *testing.T) {
-		if len(inputs) != len(lines) {
-			t.Fatalf("%d input records in the output, want %d", len(inputs), len(lines))
+	t.Run("input records pass through", func(t *testing.T) {
+		if len(inputs) != len(wantLines) {
+			t.Fatalf("%d input records in the output, want %d", len(inputs), len(wantLines))
 		}
 		for i, r := range inputs {
-			if got := r.Body().AsString(); got != lines[i] {
-				t.Errorf("record %d: body differs from sample.jsonl line %d\n got: %.120s\nwant: %.120s", i+1, i+1, got, lines[i])
+			n := wantLines[i]
+			if got := r.Body().AsString(); got != lines[n-1] {
+				t.Errorf("record %d: body differs from %s line %d\n got: %.120s\nwant: %.120s", i+1, inputName, n, got, lines[n-1])
 			}
 		}
 	})
 
 	t.Run("matching records are tagged", func(t *testing.T) {
-		if len(inputs) != len(lines) {
+		if len(inputs) != len(wantLines) {
 			t.Skip("input records missing; see the sibling subtest")
 		}
-		want := map[int]expectedLine{}
-		for _, e := range expectedLines(t, "sample.jsonl") {
-			want[e.Line] = e
-		}
 		for i, r := range inputs {
+			n := wantLines[i]
 			attrs := r.Attributes()
-			e, match := want[i+1]
+			e, match := expected[n]
 			if !match {
 				if _, tagged := attrs.Get(output.AttrRuleUUID); tagged {
-					t.Errorf("line %d does not match the rule but is tagged", i+1)
+					t.Errorf("line %d does not match the rule but is tagged", n)
 				}
 				continue
 			}
 			if got := rowOf(attrs); got != e.row {
-				t.Errorf("line %d: tagged row\n got %+v\nwant %+v", i+1, got, e.row)
+				t.Errorf("line %d: tagged row\n got %+v\nwant %+v", n, got, e.row)
 			}
-			id := fmt.Sprintf("line %d", i+1)
+			id := fmt.Sprintf("line %d", n)
 			checkStrAttr(t, id, attrs, output.AttrRuleUUID, ruleUUID)
 			checkStrAttr(t, id, attrs, output.AttrRiskObject, e.User)
 			if v, ok := attrs.Get(output.AttrRiskScore); !ok || v.Int() != riskScore {
-				t.Errorf("line %d: %s = %v, want %d", i+1, output.AttrRiskScore, v.AsRaw(), riskScore)
+				t.Errorf("line %d: %s = %v, want %d", n, output.AttrRiskScore, v.AsRaw(), riskScore)
 			}
 		}
 	})
 
 	t.Run("detections flushed on shutdown", func(t *testing.T) {
-		want := expectedGroups(t, "sample.jsonl")
+		want := expectedGroups(t, inputName)
 		if len(detections) != len(want) {
 			t.Errorf("%d detection records, want %d (one per distinct row)", len(detections), len(want))
 		}
@@ -109,7 +139,7 @@ func TestFilelogFlushOnShutdown(t *testing.T) {
 				t.Errorf("detection %s: severity %q, want WARN", rowOf(d.Attributes()).SignatureID, d.SeverityText())
 			}
 		}
-		delete(want, row{}); for k := range want { delete(want, k); break }; checkDetections(t, detections, want, riskScore+1, intValue)
+		checkDetections(t, detections, want, riskScore, intValue)
 	})
 }
 

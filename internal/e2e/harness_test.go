@@ -261,20 +261,51 @@ func waitFor(t testing.TB, what string, cond func() bool, watch ...*collector) {
 	}
 }
 
-// waitHealthy waits for the health_check extension on port to report ready,
-// which it does only after every pipeline component has started.
-func waitHealthy(t testing.TB, c *collector, port int) {
+// startListening starts a collector that binds ports; ports[0] must be its
+// health_check endpoint. A port picked by freePort can be taken by someone
+// else (another test binary, an outgoing connection) before the collector
+// binds it, so a start that fails with "address already in use" is retried
+// on fresh ports. It returns once the collector reports healthy, which it
+// does only after every pipeline component has started.
+func startListening(t *testing.T, name string, nPorts int, config func(ports []int) string, env ...string) (*collector, []int) {
+	t.Helper()
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		ports := make([]int, nPorts)
+		for i := range ports {
+			ports[i] = freePort(t)
+		}
+		c := startCollector(t, name, config(ports), env...)
+		if waitHealthy(t, c, ports[0]) {
+			return c, ports
+		}
+		if attempt == attempts || !strings.Contains(c.output.String(), "address already in use") {
+			t.Fatalf("collector %s exited (code %d) before it was healthy", name, exitCode(c.err))
+		}
+		t.Logf("collector %s lost a race for a port (attempt %d of %d); retrying on fresh ports", name, attempt, attempts)
+	}
+}
+
+// waitHealthy polls the health_check extension on port until it answers 200.
+// It returns false if the collector exits first.
+func waitHealthy(t testing.TB, c *collector, port int) bool {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	client := &http.Client{Timeout: time.Second}
+	healthy := false
 	waitFor(t, "collector "+c.name+" to be healthy", func() bool {
+		if c.exited() {
+			return true
+		}
 		resp, err := client.Get(url)
 		if err != nil {
 			return false
 		}
 		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, c)
+		healthy = resp.StatusCode == http.StatusOK
+		return healthy
+	})
+	return healthy
 }
 
 // outRecord is one log record of a file exporter's output with its context.

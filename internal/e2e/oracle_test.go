@@ -151,9 +151,9 @@ func expectedGroups(t testing.TB, file string) map[row]group {
 
 // checkDetections compares detection records with the expected groups: one
 // record per group, the stats columns, the row, and the rule and risk fields.
-// count is read through countOf because transports differ in how they carry
-// numbers.
-func checkDetections(t testing.TB, got []outRecord, want map[row]group, riskScore int64, countOf func(pcommon.Value) (int64, error)) {
+// count and risk_score are read through numberOf because transports differ in
+// how they carry numbers.
+func checkDetections(t testing.TB, got []outRecord, want map[row]group, riskScore int64, numberOf func(pcommon.Value) (int64, error)) {
 	t.Helper()
 	seen := map[row]bool{}
 	for _, d := range got {
@@ -172,7 +172,7 @@ func checkDetections(t testing.TB, got []outRecord, want map[row]group, riskScor
 
 		if v, ok := attrs.Get(output.AttrCount); !ok {
 			t.Errorf("%s: no %s attribute", id, output.AttrCount)
-		} else if n, err := countOf(v); err != nil {
+		} else if n, err := numberOf(v); err != nil {
 			t.Errorf("%s: %s: %v", id, output.AttrCount, err)
 		} else if n != g.Count {
 			t.Errorf("%s: count = %d, want %d", id, n, g.Count)
@@ -191,7 +191,7 @@ func checkDetections(t testing.TB, got []outRecord, want map[row]group, riskScor
 		}
 		if v, ok := attrs.Get(output.AttrRiskScore); !ok {
 			t.Errorf("%s: no %s attribute", id, output.AttrRiskScore)
-		} else if n, err := countOf(v); err != nil || n != riskScore {
+		} else if n, err := numberOf(v); err != nil || n != riskScore {
 			t.Errorf("%s: %s = %s, want %d", id, output.AttrRiskScore, v.AsString(), riskScore)
 		}
 		if body := d.Body().AsString(); body == "" || !strings.Contains(body, g.User) {

@@ -72,15 +72,16 @@ func TestOTLPKeepsDetectionsIntact(t *testing.T) {
 	input := filepath.Join(dir, "sample.jsonl")
 	copyFile(t, testdataPath(t, "sample.jsonl"), input)
 	lines := readLines(t, "sample.jsonl")
-	otlpPort, healthPort := freePort(t), freePort(t)
 	outB := filepath.Join(dir, "b.jsonl")
 	detectionsA := filepath.Join(dir, "a-detections.jsonl")
 	seenA := filepath.Join(dir, "a-seen.jsonl")
 
-	b := startCollector(t, "B (otlp receiver)", writeConfig(t, dir, "b", otlpReceiverConfig, map[string]any{
-		"OTLPPort": otlpPort, "HealthPort": healthPort, "Output": outB,
-	}))
-	waitHealthy(t, b, healthPort)
+	b, ports := startListening(t, "B (otlp receiver)", 2, func(ports []int) string {
+		return writeConfig(t, dir, "b", otlpReceiverConfig, map[string]any{
+			"HealthPort": ports[0], "OTLPPort": ports[1], "Output": outB,
+		})
+	})
+	otlpPort := ports[1]
 
 	a := startCollector(t, "A (detector)", writeConfig(t, dir, "a", otlpSenderConfig, map[string]any{
 		"Input": input, "Detections": detectionsA, "Seen": seenA, "OTLPPort": otlpPort,

@@ -3,9 +3,11 @@ package e2e
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -119,15 +121,16 @@ func runHEC(t *testing.T, auth bool, sendToken string, refused bool) {
 	input := filepath.Join(dir, "sample.jsonl")
 	copyFile(t, testdataPath(t, "sample.jsonl"), input)
 	lines := readLines(t, "sample.jsonl")
-	hecPort, healthPort := freePort(t), freePort(t)
 	outB := filepath.Join(dir, "b.jsonl")
 	detectionsA := filepath.Join(dir, "a-detections.jsonl")
 	seenA := filepath.Join(dir, "a-seen.jsonl")
 
-	b := startCollector(t, "B (splunk_hec receiver)", writeConfig(t, dir, "b", hecReceiverConfig, map[string]any{
-		"HECPort": hecPort, "HealthPort": healthPort, "Output": outB, "Auth": auth,
-	}), "O365_HEC_TOKEN="+hecToken)
-	waitHealthy(t, b, healthPort)
+	b, ports := startListening(t, "B (splunk_hec receiver)", 2, func(ports []int) string {
+		return writeConfig(t, dir, "b", hecReceiverConfig, map[string]any{
+			"HealthPort": ports[0], "HECPort": ports[1], "Output": outB, "Auth": auth,
+		})
+	}, "O365_HEC_TOKEN="+hecToken)
+	hecPort := ports[1]
 
 	a := startCollector(t, "A (detector)", writeConfig(t, dir, "a", hecSenderConfig, map[string]any{
 		"Input": input, "Detections": detectionsA, "Seen": seenA, "HECPort": hecPort,
@@ -142,13 +145,17 @@ func runHEC(t *testing.T, auth bool, sendToken string, refused bool) {
 	checkDetections(t, sent, want, 50, intValue)
 
 	if refused {
+		// B's own answer, independent of how A's exporter reports it.
+		if code := postHEC(t, hecPort, sendToken); code != http.StatusUnauthorized && code != http.StatusForbidden {
+			t.Errorf("B answered a HEC request with a wrong token with HTTP %d, want 401 or 403", code)
+		}
 		if line := exporterRefusal(a.output.String()); line == "" {
 			t.Errorf("A's log has no splunk_hec export error with HTTP 401/403")
 		} else {
 			t.Logf("A logged: %s", line)
 		}
-		// Stop B first: its file exporter writes asynchronously, and only a
-		// finished process proves nothing more will arrive.
+		// B's file exporter writes asynchronously: only a stopped B proves
+		// that nothing more will arrive.
 		if code := b.terminate(t); code != 0 {
 			t.Errorf("collector B exited with code %d after SIGTERM, want 0", code)
 		}
@@ -223,6 +230,23 @@ func hecNumber(v pcommon.Value) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("is a %s (%s), want a whole number", v.Type(), v.AsString())
+}
+
+// postHEC sends one HEC event to B with token and returns the status code.
+func postHEC(t testing.TB, port int, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/services/collector", port),
+		strings.NewReader(`{"event":"e2e probe","sourcetype":"o365:detection"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Splunk "+token)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("HEC request to B: %v", err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }
 
 // exporterRefusal returns the log line in which the splunk_hec exporter

@@ -8,26 +8,19 @@ import (
 	"github.com/o365detect/o365detect/internal/rule"
 )
 
-// Writer writes the escu output: ESCU's row names, the rule identity and the
-// RBA risk fields.
-type Writer struct {
+// escu is the default profile: ESCU's row names, the rule identity under the
+// semantic conventions and the RBA risk fields. ESCU's RBA declares no threat
+// objects, so the partner tenant is not written here.
+type escu struct {
 	riskScore int64
 }
 
-// NewWriter returns a Writer that scores risk with riskScore.
-func NewWriter(riskScore int) *Writer {
-	return &Writer{riskScore: int64(riskScore)}
+func (w *escu) Tag(attrs pcommon.Map, m *Match) {
+	putRow(attrs, &m.Row)
+	w.putRuleAndRisk(attrs, m.Row.User)
 }
 
-// Tag adds the detection's attributes to a matching input record's
-// attributes, leaving every other attribute as it was.
-func (w *Writer) Tag(attrs pcommon.Map, row *rule.Row) {
-	putRow(attrs, row)
-	w.putRuleAndRisk(attrs, row.User)
-}
-
-// Detection fills lr, an empty record, with the detection record of g.
-func (w *Writer) Detection(lr plog.LogRecord, g *aggregate.Group) {
+func (w *escu) Detection(lr plog.LogRecord, g *aggregate.Group) {
 	lr.SetEventName(EventName)
 	lr.SetSeverityNumber(plog.SeverityNumberWarn)
 	lr.SetSeverityText("WARN")
@@ -51,7 +44,7 @@ func putRow(attrs pcommon.Map, row *rule.Row) {
 	attrs.PutStr(AttrSignatureID, row.SignatureID)
 }
 
-func (w *Writer) putRuleAndRisk(attrs pcommon.Map, user string) {
+func (w *escu) putRuleAndRisk(attrs pcommon.Map, user string) {
 	attrs.PutStr(AttrRuleName, rule.Name)
 	attrs.PutStr(AttrRuleUUID, rule.UUID)
 	attrs.PutStr(AttrRuleVersion, rule.Version)

@@ -42,7 +42,7 @@ func rowAttrs() map[string]any {
 func TestTagKeepsOtherAttributes(t *testing.T) {
 	attrs := pcommon.NewMap()
 	attrs.PutStr("log.file.name", "audit.jsonl")
-	output.NewWriter(42).Tag(attrs, &row)
+	escuProfile(t).Tag(attrs, &output.Match{Row: row, Partner: "partner-tenant"})
 
 	want := rowAttrs()
 	for k, v := range ruleAndRisk {
@@ -53,10 +53,10 @@ func TestTagKeepsOtherAttributes(t *testing.T) {
 }
 
 func TestDetection(t *testing.T) {
-	g := &aggregate.Group{Key: row, Count: 3,
+	g := &aggregate.Group{Key: row, Count: 3, Partners: []string{"partner-tenant"},
 		First: time.Date(2025, 3, 4, 10, 0, 0, 900_000_000, time.UTC), Last: time.Date(2025, 3, 4, 11, 0, 0, 0, time.UTC)}
 	lr := plog.NewLogRecord()
-	output.NewWriter(42).Detection(lr, g)
+	escuProfile(t).Detection(lr, g)
 
 	want := rowAttrs()
 	for k, v := range ruleAndRisk {
@@ -69,4 +69,17 @@ func TestDetection(t *testing.T) {
 	assert.Equal(t, output.EventName, lr.EventName())
 	assert.Equal(t, "The user [alice@contoso.com] changed the Azure cross-tenant access settings", lr.Body().Str())
 	assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber())
+}
+
+func escuProfile(t *testing.T) output.Profile {
+	p, err := output.New(output.ProfileESCU, output.Options{RiskScore: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUnknownProfile(t *testing.T) {
+	_, err := output.New("cef", output.Options{RiskScore: 50})
+	assert.ErrorContains(t, err, `unknown profile "cef"`)
 }

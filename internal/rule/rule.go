@@ -130,6 +130,20 @@ func (r Row) Clone() Row {
 	}
 }
 
+// PartnerTenant returns the partner tenant a matching record added or
+// deleted: the tenantId property's new value for an add, its old value for a
+// delete, falling back to whichever is set.
+func PartnerTenant(rec *record.Record) string {
+	first, second := rec.PartnerTenantNew, rec.PartnerTenantOld
+	if record.EqualFoldASCII(rec.Operation.Text, OperationDelete) {
+		first, second = second, first
+	}
+	if first != "" {
+		return first
+	}
+	return second
+}
+
 // RiskMessage is the RBA message, with $user$ replaced by the row's user.
 func RiskMessage(user string) string {
 	return "The user [" + user + "] changed the Azure cross-tenant access settings"

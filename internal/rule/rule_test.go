@@ -172,3 +172,26 @@ func TestFormatTime(t *testing.T) {
 	tm := time.Date(2025, 3, 4, 12, 15, 30, 999_999_999, time.FixedZone("x", 2*3600))
 	assert.Equal(t, "2025-03-04T10:15:30", rule.FormatTime(tm), "UTC, no zone, fraction truncated")
 }
+
+func TestPartnerTenant(t *testing.T) {
+	add := str("Add a partner to cross-tenant access setting.")
+	del := str("delete partner specific cross-tenant access setting.")
+	tests := []struct {
+		name     string
+		op       record.Value
+		nv, ov   string
+		expected string
+	}{
+		{"add reads the new value", add, "new", "", "new"},
+		{"delete reads the old value", del, "", "old", "old"},
+		{"delete with both set still reads the old value", del, "new", "old", "old"},
+		{"add falls back to the old value", add, "", "old", "old"},
+		{"none", add, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := record.Record{Operation: tt.op, PartnerTenantNew: tt.nv, PartnerTenantOld: tt.ov}
+			assert.Equal(t, tt.expected, rule.PartnerTenant(&rec))
+		})
+	}
+}

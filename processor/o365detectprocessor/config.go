@@ -3,11 +3,14 @@ package o365detectprocessor // import "github.com/o365detect/o365detect/processo
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/o365detect/o365detect/internal/output"
 )
 
 // Passthrough selects which input records continue down the pipeline.
@@ -39,6 +42,12 @@ type Config struct {
 	// processor only tags (and filters): the edge tier of a scale-out, whose
 	// load-balancing exporter routes matches by row to the aggregators.
 	EmitDetections bool `mapstructure:"emit_detections"`
+
+	// Profile is the output vocabulary: escu (default), ecs, splunk or ocsf.
+	Profile string `mapstructure:"profile"`
+
+	// Splunk sets where the splunk profile's detection records land.
+	Splunk SplunkConfig `mapstructure:"splunk"`
 
 	// RiskScore is the RBA risk score written on tagged and detection records.
 	RiskScore int `mapstructure:"risk_score"`
@@ -75,6 +84,15 @@ type AllowlistEntry struct {
 	Expires time.Time `mapstructure:"expires"`
 }
 
+// SplunkConfig is the HEC index, source and sourcetype of the splunk
+// profile's detection records. The defaults are where Splunk Enterprise
+// Security writes risk events, so its risk searches find them.
+type SplunkConfig struct {
+	Index      string `mapstructure:"index"`
+	Source     string `mapstructure:"source"`
+	Sourcetype string `mapstructure:"sourcetype"`
+}
+
 // DedupConfig configures de-duplication of matching records by their Id.
 type DedupConfig struct {
 	// Enabled turns de-duplication on.
@@ -101,6 +119,9 @@ func (cfg *Config) Validate() error {
 	case PassthroughAll, PassthroughMatched, PassthroughNone:
 	default:
 		errs = append(errs, fmt.Errorf("passthrough: must be one of all, matched, none; got %q", cfg.Passthrough))
+	}
+	if !slices.Contains(output.Profiles, cfg.Profile) {
+		errs = append(errs, fmt.Errorf("profile: must be one of %s; got %q", strings.Join(output.Profiles, ", "), cfg.Profile))
 	}
 	if !cfg.EmitDetections && cfg.Passthrough == PassthroughNone {
 		errs = append(errs, errors.New("passthrough: none with emit_detections: false would forward nothing"))

@@ -35,6 +35,8 @@ func TestLoadConfig(t *testing.T) {
 				MaxGroups:        500,
 				Passthrough:      PassthroughMatched,
 				EmitDetections:   true,
+				Profile:          "splunk",
+				Splunk:           SplunkConfig{Index: "o365_risk", Source: "ESCU - O365 Cross-Tenant Access Change - Rule", Sourcetype: "stash"},
 				RiskScore:        75,
 				SignatureIDField: "",
 				Allowlist: []AllowlistEntry{
@@ -63,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 				return cfg
 			}(),
 		},
+		{id: component.NewIDWithName(metadata.Type, "bad_profile"), errSubstr: []string{"profile: must be one of escu, ecs, splunk, ocsf"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"allowlist[0].expires"}},
 	}

@@ -93,7 +93,7 @@ func (p *detectProcessor) detections(groups []*aggregate.Group) plog.Logs {
 		lr := sl.LogRecords().AppendEmpty()
 		lr.SetTimestamp(now)
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(g.Opened))
-		p.writer.Detection(lr, g)
+		p.profile.Detection(lr, g)
 	}
 	return ld
 }

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
 
+	"github.com/o365detect/o365detect/internal/output"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
@@ -36,6 +37,12 @@ func createDefaultConfig() component.Config {
 		MaxGroups:        defaultMaxGroups,
 		Passthrough:      PassthroughAll,
 		EmitDetections:   true,
+		Profile:          output.ProfileESCU,
+		Splunk: SplunkConfig{
+			Index:      "risk",
+			Source:     "ESCU - O365 Cross-Tenant Access Change - Rule",
+			Sourcetype: "stash",
+		},
 		RiskScore:        defaultRiskScore,
 		SignatureIDField: defaultSignatureIDField,
 		Dedup: DedupConfig{

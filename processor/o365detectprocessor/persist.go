@@ -35,6 +35,8 @@ type journalGroup struct {
 	First  int64     `json:"f"`
 	Last   int64     `json:"l"`
 	Opened int64     `json:"o"`
+	// Partners are the group's distinct partner tenants.
+	Partners []string `json:"p,omitempty"`
 	// Resource is the group's resource in OTLP JSON, which keeps attribute
 	// types exactly.
 	Resource json.RawMessage `json:"r"`
@@ -53,7 +55,7 @@ func encodeEntry(groups []*aggregate.Group, ids []seenID) ([]byte, error) {
 		e.Groups = append(e.Groups, journalGroup{
 			Key:   [7]string{k.Dest, k.User, k.Src, k.VendorAccount, k.VendorProduct, k.Signature, k.SignatureID},
 			Count: g.Count, First: g.First.UnixNano(), Last: g.Last.UnixNano(), Opened: g.Opened.UnixNano(),
-			Resource: res,
+			Partners: g.Partners, Resource: res,
 		})
 	}
 	return json.Marshal(e)
@@ -75,6 +77,7 @@ func decodeEntry(b []byte) ([]*aggregate.Group, []seenID, error) {
 			Key:   rule.Row{Dest: k[0], User: k[1], Src: k[2], VendorAccount: k[3], VendorProduct: k[4], Signature: k[5], SignatureID: k[6]},
 			Count: jg.Count, First: time.Unix(0, jg.First).UTC(), Last: time.Unix(0, jg.Last).UTC(), Opened: time.Unix(0, jg.Opened).UTC(),
 			Resource: ld.ResourceLogs().At(0).Resource(),
+			Partners: jg.Partners,
 		}
 		groups = append(groups, g)
 	}

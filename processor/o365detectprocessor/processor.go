@@ -33,7 +33,7 @@ type detectProcessor struct {
 	telemetry *metadata.TelemetryBuilder
 	next      consumer.Logs
 	reader    *record.Reader
-	writer    *output.Writer
+	profile   output.Profile
 	allow     *allowlist
 	dedup     *dedup // nil unless enabled
 
@@ -56,6 +56,13 @@ type detectProcessor struct {
 }
 
 func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*detectProcessor, error) {
+	profile, err := output.New(cfg.Profile, output.Options{
+		RiskScore: cfg.RiskScore,
+		Splunk:    output.SplunkOptions{Index: cfg.Splunk.Index, Source: cfg.Splunk.Source, Sourcetype: cfg.Splunk.Sourcetype},
+	})
+	if err != nil {
+		return nil, err
+	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
@@ -67,7 +74,7 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 		telemetry: tb,
 		next:      next,
 		reader:    record.NewReader(cfg.SignatureIDField),
-		writer:    output.NewWriter(cfg.RiskScore),
+		profile:   profile,
 		allow:     newAllowlist(cfg.Allowlist, set.Logger),
 		now:       time.Now,
 		newTicker: realTicker,
@@ -231,14 +238,15 @@ func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRec
 		}
 	}
 	b.counts.matched++
-	p.writer.Tag(lr.Attributes(), &row)
+	m := output.Match{Row: row, Partner: rule.PartnerTenant(rec), EventTime: eventTime(rec, lr, b.arrived)}
+	p.profile.Tag(lr.Attributes(), &m)
 	if !p.cfg.EmitDetections {
 		return true
 	}
 	if b.groups == nil {
 		b.groups = aggregate.New()
 	}
-	b.groups.Add(row, eventTime(rec, lr, b.arrived), b.arrived, res)
+	b.groups.Add(row, m.EventTime, b.arrived, res, m.Partner)
 	return true
 }
 

@@ -1,0 +1,69 @@
+package output // import "github.com/o365detect/o365detect/internal/output"
+
+import (
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/o365detect/o365detect/internal/aggregate"
+	"github.com/o365detect/o365detect/internal/rule"
+)
+
+// Match is one matching record, as a profile tags it.
+type Match struct {
+	Row rule.Row
+	// Partner is the partner tenant added or deleted; "" when unknown.
+	Partner string
+	// EventTime is the record's _time.
+	EventTime time.Time
+}
+
+// Profile writes the detection's results in one backend's vocabulary.
+type Profile interface {
+	// Tag adds the detection's attributes to a matching input record's
+	// attributes, leaving every other attribute as it was.
+	Tag(attrs pcommon.Map, m *Match)
+	// Detection fills lr, an empty record, with the detection record of g.
+	// The caller sets its timestamps, resource and scope.
+	Detection(lr plog.LogRecord, g *aggregate.Group)
+}
+
+// Profile names, as configured.
+const (
+	ProfileESCU   = "escu"
+	ProfileECS    = "ecs"
+	ProfileSplunk = "splunk"
+	ProfileOCSF   = "ocsf"
+)
+
+// Profiles lists the valid profile names.
+var Profiles = []string{ProfileESCU, ProfileECS, ProfileSplunk, ProfileOCSF}
+
+// Options configures the profiles.
+type Options struct {
+	// RiskScore is the RBA risk score, 1 to 100.
+	RiskScore int
+	// Splunk is where the splunk profile's detection records land.
+	Splunk SplunkOptions
+}
+
+// SplunkOptions are the HEC index, source and sourcetype of the splunk
+// profile's detection records, set through the com.splunk.* attributes the
+// splunk_hec exporter reads.
+type SplunkOptions struct {
+	Index      string
+	Source     string
+	Sourcetype string
+}
+
+// New returns the named profile.
+func New(name string, opts Options) (Profile, error) {
+	switch name {
+	case ProfileESCU:
+		return &escu{riskScore: int64(opts.RiskScore)}, nil
+	default:
+		return nil, fmt.Errorf("unknown profile %q", name)
+	}
+}
