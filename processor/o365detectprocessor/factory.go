@@ -33,11 +33,11 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Window:           defaultWindow,
-		MaxGroups:        defaultMaxGroups,
-		Passthrough:      PassthroughAll,
-		EmitDetections:   true,
-		Profile:          output.ProfileESCU,
+		Window:         defaultWindow,
+		MaxGroups:      defaultMaxGroups,
+		Passthrough:    PassthroughAll,
+		EmitDetections: true,
+		Profile:        output.ProfileESCU,
 		Splunk: SplunkConfig{
 			Index:      "risk",
 			Source:     "ESCU - O365 Cross-Tenant Access Change - Rule",
