@@ -30,6 +30,13 @@ func (p *detectProcessor) emit(ctx context.Context, groups []*aggregate.Group) e
 		dropped = len(groups)
 		p.logger.Error("next consumer permanently refused detection records; they are lost",
 			zap.Int64("detections", n), zap.Error(err))
+	case p.stopping.Load() && p.journal == nil:
+		dropped = len(groups)
+		p.logger.Error("next consumer refused detection records during shutdown; without storage they are lost",
+			zap.Int64("detections", n), zap.Error(err))
+	case p.stopping.Load():
+		p.logger.Warn("next consumer refused detection records during shutdown; they stay in storage and are emitted after the restart",
+			zap.Int64("detections", n), zap.Error(err))
 	default:
 		p.logger.Warn("next consumer refused detection records; they will be retried at the next window",
 			zap.Int64("detections", n), zap.Error(err))

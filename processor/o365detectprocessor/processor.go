@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -53,6 +54,9 @@ type detectProcessor struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	shutdown sync.Once
+	// stopping is set once the final flush begins: there is no next window
+	// to retry in after it.
+	stopping atomic.Bool
 }
 
 func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*detectProcessor, error) {
@@ -146,6 +150,7 @@ func (p *detectProcessor) Shutdown(context.Context) error {
 			p.cancel()
 			p.wg.Wait()
 		}
+		p.stopping.Store(true)
 		err = p.flush(context.Background())
 		if p.storage != nil {
 			err = errors.Join(err, p.storage.Close(context.Background()))

@@ -369,3 +369,17 @@ func TestTagOnlyEdgeTier(t *testing.T) {
 	require.True(t, ok, "the forwarded match is tagged, so a load balancer can route on the row")
 	assert.Equal(t, "alice@contoso.com", user.Str())
 }
+
+func TestRefusalDuringShutdownIsCounted(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	next := &errConsumer{err: errors.New("backend down")}
+	cfg := testConfig()
+	cfg.Passthrough = PassthroughNone
+	p, err := newProcessor(metadatatest.NewSettings(tel), cfg, next)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{match("a@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
+	assert.Error(t, p.Shutdown(context.Background()))
+	metadatatest.AssertEqualProcessorO365DetectDetectionsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+}
