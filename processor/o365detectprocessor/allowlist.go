@@ -1,6 +1,7 @@
 package o365detectprocessor // import "github.com/o365detect/o365detect/processor/o365detectprocessor"
 
 import (
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -8,48 +9,88 @@ import (
 	"go.uber.org/zap"
 )
 
-// allowlist is the filter macro's tuning: matches by business-approved users
-// are suppressed. It is read-only after construction, except for the
-// once-only expiry log.
+// Presets are allowlists the project ships, enabled by name.
+var presets = map[string][]AllowlistEntry{
+	// Opening a Microsoft 365 support case adds the Microsoft Support tenant
+	// as a partner (the user is the actor); closing it makes the Entra GDAP
+	// app delete it again. Both are documented, benign changes.
+	PresetMicrosoftSupport: {
+		{PartnerTenant: "b4c546a4-7dac-46a6-a7dd-ed822a11efd3", Reason: "preset microsoft_support: Microsoft Support tenant, added and removed with support cases"},
+		{AppID: "bc56af95-7a3b-459f-98a9-bd86532b0e89", Reason: "preset microsoft_support: Entra GDAP app, removes the Microsoft Support tenant when a case closes"},
+	},
+}
+
+// PresetMicrosoftSupport is the preset for the benign Microsoft Support flow.
+const PresetMicrosoftSupport = "microsoft_support"
+
+// subject is what an allowlist entry is compared with.
+type subject struct {
+	user    string
+	partner string
+	// appIDs are the ids the actor may be known by: the Actor IDs of a
+	// Management Activity record, the app id of an Entra record.
+	appIDs []string
+}
+
+// allowlist is the filter macro's tuning: known, approved changes are
+// suppressed. It is read-only after construction, except for the once-only
+// expiry log.
 type allowlist struct {
 	entries []allowEntry
 	logger  *zap.Logger
 }
 
 type allowEntry struct {
-	user    string
-	reason  string
-	expires time.Time // zero: never
-	logged  atomic.Bool
+	AllowlistEntry
+	logged atomic.Bool
 }
 
-func newAllowlist(cfg []AllowlistEntry, logger *zap.Logger) *allowlist {
-	a := &allowlist{entries: make([]allowEntry, len(cfg)), logger: logger}
-	for i, e := range cfg {
-		a.entries[i].user = strings.TrimSpace(e.User)
-		a.entries[i].reason = e.Reason
-		a.entries[i].expires = e.Expires
+func newAllowlist(cfg []AllowlistEntry, presetNames []string, logger *zap.Logger) *allowlist {
+	all := slices.Clone(cfg)
+	for _, name := range presetNames {
+		all = append(all, presets[name]...)
+	}
+	a := &allowlist{entries: make([]allowEntry, len(all)), logger: logger}
+	for i, e := range all {
+		e.User = strings.TrimSpace(e.User)
+		e.PartnerTenant = strings.TrimSpace(e.PartnerTenant)
+		e.AppID = strings.TrimSpace(e.AppID)
+		a.entries[i].AllowlistEntry = e
 	}
 	return a
 }
 
-// allows reports whether user is allowlisted at now. The comparison ignores
-// case, as the search's filter macro would.
-func (a *allowlist) allows(user string, now time.Time) bool {
+// allows reports whether s is allowlisted at now: some unexpired entry
+// whose every set field matches. Comparisons ignore case, as the search's
+// filter macro would.
+func (a *allowlist) allows(s subject, now time.Time) bool {
 	for i := range a.entries {
 		e := &a.entries[i]
-		if !strings.EqualFold(e.user, user) {
+		if !e.matches(s) {
 			continue
 		}
-		if !e.expires.IsZero() && !now.Before(e.expires) {
+		if !e.Expires.IsZero() && !now.Before(e.Expires) {
 			if e.logged.CompareAndSwap(false, true) {
 				a.logger.Warn("allowlist entry has expired and no longer applies",
-					zap.String("user", e.user), zap.String("reason", e.reason),
-					zap.Time("expired", e.expires))
+					zap.String("user", e.User), zap.String("partner_tenant", e.PartnerTenant),
+					zap.String("app_id", e.AppID), zap.String("reason", e.Reason), zap.Time("expired", e.Expires))
 			}
 			continue
 		}
 		return true
 	}
 	return false
+}
+
+func (e *allowEntry) matches(s subject) bool {
+	if e.User != "" && !strings.EqualFold(e.User, s.user) {
+		return false
+	}
+	if e.PartnerTenant != "" && !strings.EqualFold(e.PartnerTenant, s.partner) {
+		return false
+	}
+	if e.AppID != "" && !slices.ContainsFunc(s.appIDs, func(id string) bool { return strings.EqualFold(e.AppID, id) }) {
+		return false
+	}
+	return true
 }

@@ -26,8 +26,24 @@ const (
 	PassthroughNone Passthrough = "none"
 )
 
+// Sources the detection reads.
+const (
+	// SourceManagementActivity is the Office 365 Management Activity
+	// (Unified Audit Log) feed, the source ESCU's search reads.
+	SourceManagementActivity = "management_activity"
+	// SourceEntraID is Entra ID audit logs: Microsoft Graph directoryAudit
+	// objects and diagnostic-settings records (Event Hub envelopes).
+	SourceEntraID = "entra_id"
+)
+
+var sources = []string{SourceManagementActivity, SourceEntraID}
+
 // Config is the configuration of the o365_detect processor.
 type Config struct {
+	// Sources lists the audit-log sources read: management_activity and
+	// entra_id.
+	Sources []string `mapstructure:"sources"`
+
 	// Window is the length of the processing-time tumbling window at whose end
 	// the open groups are emitted as detection records.
 	Window time.Duration `mapstructure:"window"`
@@ -60,6 +76,10 @@ type Config struct {
 	// detection's documented false positive.
 	Allowlist []AllowlistEntry `mapstructure:"allowlist"`
 
+	// AllowlistPresets enables allowlists the project ships, by name:
+	// microsoft_support.
+	AllowlistPresets []string `mapstructure:"allowlist_presets"`
+
 	// Storage names a storage extension (such as file_storage) in which open
 	// groups are journaled, so they survive a crash or restart. Nil keeps
 	// them in memory only.
@@ -73,10 +93,16 @@ type Config struct {
 	_ struct{}
 }
 
-// AllowlistEntry suppresses matches whose user equals User (case-insensitive).
+// AllowlistEntry suppresses matches on which every field it sets agrees,
+// ignoring case. At least one of User, PartnerTenant and AppID is set.
 type AllowlistEntry struct {
-	// User is compared case-insensitively with the detection's user field.
+	// User is compared with the detection's user field.
 	User string `mapstructure:"user"`
+	// PartnerTenant is compared with the partner tenant added or deleted.
+	PartnerTenant string `mapstructure:"partner_tenant"`
+	// AppID is compared with the acting application: any Actor ID of a
+	// Management Activity record, initiatedBy.app.appId of an Entra record.
+	AppID string `mapstructure:"app_id"`
 	// Reason records why the entry exists; it is logged, never matched.
 	Reason string `mapstructure:"reason"`
 	// Expires, when set, is the instant from which the entry stops applying:
@@ -109,6 +135,14 @@ var _ confmap.Validator = (*Config)(nil)
 // Validate reports every invalid field, each error naming the field.
 func (cfg *Config) Validate() error {
 	var errs []error
+	if len(cfg.Sources) == 0 {
+		errs = append(errs, errors.New("sources: must name at least one of management_activity, entra_id"))
+	}
+	for i, src := range cfg.Sources {
+		if !slices.Contains(sources, src) {
+			errs = append(errs, fmt.Errorf("sources[%d]: must be management_activity or entra_id, got %q", i, src))
+		}
+	}
 	if cfg.Window <= 0 {
 		errs = append(errs, fmt.Errorf("window: must be greater than 0, got %s", cfg.Window))
 	}
@@ -130,8 +164,13 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("risk_score: must be between 1 and 100 (Splunk RBA range), got %d", cfg.RiskScore))
 	}
 	for i, e := range cfg.Allowlist {
-		if strings.TrimSpace(e.User) == "" {
-			errs = append(errs, fmt.Errorf("allowlist[%d].user: must not be empty", i))
+		if strings.TrimSpace(e.User) == "" && strings.TrimSpace(e.PartnerTenant) == "" && strings.TrimSpace(e.AppID) == "" {
+			errs = append(errs, fmt.Errorf("allowlist[%d]: must set user, partner_tenant or app_id", i))
+		}
+	}
+	for i, name := range cfg.AllowlistPresets {
+		if _, ok := presets[name]; !ok {
+			errs = append(errs, fmt.Errorf("allowlist_presets[%d]: unknown preset %q (known: %s)", i, name, PresetMicrosoftSupport))
 		}
 	}
 	if cfg.Dedup.Enabled {

@@ -31,6 +31,7 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(metadata.Type, "custom"),
 			expected: &Config{
+				Sources:          []string{SourceManagementActivity},
 				Window:           30 * time.Second,
 				MaxGroups:        500,
 				Passthrough:      PassthroughMatched,
@@ -42,7 +43,9 @@ func TestLoadConfig(t *testing.T) {
 				Allowlist: []AllowlistEntry{
 					{User: "Alice.Admin@contoso.com", Reason: "approved partner onboarding, change CHG-1042", Expires: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)},
 					{User: "3d5e7f90-dddd-4c3d-8e9f-a0b1c2d3e4f5"},
+					{PartnerTenant: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b", AppID: "e1d2c3b4-a596-4788-9a0b-1c2d3e4f5a6b"},
 				},
+				AllowlistPresets: []string{PresetMicrosoftSupport},
 				Storage: &storageID,
 				Dedup:   DedupConfig{Enabled: true, TTL: 2 * time.Hour, MaxIDs: 5000},
 			},
@@ -53,7 +56,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_risk_score"), errSubstr: []string{"risk_score: must be between 1 and 100"}},
 		{
 			id:        component.NewIDWithName(metadata.Type, "bad_allowlist_user"),
-			errSubstr: []string{"allowlist[0].user: must not be empty", "allowlist[1].user: must not be empty"},
+			errSubstr: []string{"allowlist[0]: must set user, partner_tenant or app_id", "allowlist[1]: must set user, partner_tenant or app_id"},
 		},
 		{id: component.NewIDWithName(metadata.Type, "forward_nothing"), errSubstr: []string{"passthrough: none with emit_detections: false"}},
 		{
@@ -65,6 +68,9 @@ func TestLoadConfig(t *testing.T) {
 				return cfg
 			}(),
 		},
+		{id: component.NewIDWithName(metadata.Type, "bad_sources"), errSubstr: []string{`sources[1]: must be management_activity or entra_id, got "sentinel"`}},
+		{id: component.NewIDWithName(metadata.Type, "no_sources"), errSubstr: []string{"sources: must name at least one"}},
+		{id: component.NewIDWithName(metadata.Type, "bad_preset"), errSubstr: []string{`allowlist_presets[0]: unknown preset "everything"`}},
 		{id: component.NewIDWithName(metadata.Type, "bad_profile"), errSubstr: []string{"profile: must be one of escu, ecs, splunk, ocsf"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"allowlist[0].expires"}},

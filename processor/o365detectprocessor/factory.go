@@ -33,6 +33,7 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
+		Sources:        []string{SourceManagementActivity, SourceEntraID},
 		Window:         defaultWindow,
 		MaxGroups:      defaultMaxGroups,
 		Passthrough:    PassthroughAll,

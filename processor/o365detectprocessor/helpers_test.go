@@ -65,9 +65,15 @@ func testConfig() *Config {
 	return createDefaultConfig().(*Config)
 }
 
-// readLines reads a JSON-lines file from the repository's testdata.
+// readLines reads a JSON-lines file of O365 records from the repository's
+// testdata.
 func readLines(t testing.TB, name string) []string {
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "o365", name))
+	return readTestdata(t, "o365", name)
+}
+
+// readTestdata reads a JSON-lines file from the repository's testdata/dir.
+func readTestdata(t testing.TB, dir, name string) []string {
+	f, err := os.Open(filepath.Join("..", "..", "testdata", dir, name))
 	require.NoError(t, err)
 	defer f.Close()
 	var lines []string

@@ -3,6 +3,7 @@ package o365detectprocessor // import "github.com/o365detect/o365detect/processo
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,9 @@ type detectProcessor struct {
 	profile   output.Profile
 	allow     *allowlist
 	dedup     *dedup // nil unless enabled
+	// The sources read.
+	managementActivity bool
+	entra              bool
 
 	// now and newTicker are replaced in tests to control time.
 	now       func() time.Time
@@ -79,7 +83,7 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 		next:      next,
 		reader:    record.NewReader(cfg.SignatureIDField),
 		profile:   profile,
-		allow:     newAllowlist(cfg.Allowlist, set.Logger),
+		allow:     newAllowlist(cfg.Allowlist, cfg.AllowlistPresets, set.Logger),
 		now:       time.Now,
 		newTicker: realTicker,
 		agg:       aggregate.New(),
@@ -88,6 +92,8 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 	if cfg.Dedup.Enabled {
 		p.dedup = newDedup(cfg.Dedup)
 	}
+	p.managementActivity = slices.Contains(cfg.Sources, SourceManagementActivity)
+	p.entra = slices.Contains(cfg.Sources, SourceEntraID)
 	err = tb.RegisterProcessorO365DetectGroupsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
 		p.mu.Lock()
 		n := p.agg.Len()
@@ -166,6 +172,7 @@ type batch struct {
 	arrived time.Time
 	counts  batchCounts
 	rec     record.Record
+	entra   []record.EntraRecord  // reused across the batch's records
 	groups  *aggregate.Aggregator // created on the first match
 	ids     []seenID              // Ids remembered for de-duplication
 }
@@ -210,58 +217,113 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return p.next.ConsumeLogs(ctx, ld)
 }
 
-// inspect runs the detection on one record and reports whether it matched
-// (and was neither allowlisted nor a repeated delivery). A match is tagged
-// and counted into the batch.
+// hit is one matching audit record found in a log record, from either
+// source.
+type hit struct {
+	row       rule.Row
+	partner   string
+	eventTime time.Time
+	id        string   // the record's id, for de-duplication
+	appIDs    []string // ids the actor may be known by, for app allowlisting
+}
+
+// inspect runs the detection on one log record and reports whether it held
+// a match that was neither allowlisted nor a repeated delivery. Matches are
+// tagged and counted into the batch.
 func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRecord) bool {
 	rec := &b.rec
-	switch p.reader.Read(lr, rec) {
-	case record.Skipped:
-		return false
+	status := record.Skipped
+	if p.managementActivity {
+		status = p.reader.Read(lr, rec)
+	}
+	switch status {
 	case record.Invalid:
-		b.counts.invalid++
-		if ce := p.logger.Check(zap.DebugLevel, "record looked like a cross-tenant access change but is not valid JSON; passed through untouched"); ce != nil {
-			ce.Write(zap.Int("body_bytes", len(lr.Body().AsString())))
+		p.invalid(b, lr)
+		return false
+	case record.Decoded:
+		if rule.Match(rec) {
+			h := hit{
+				row:       rule.NewRow(rec),
+				partner:   rule.PartnerTenant(rec),
+				eventTime: eventTime(rec.CreationTime.Str(), lr, b.arrived),
+				id:        rec.ID.Str(),
+				appIDs:    rec.ActorIDs,
+			}
+			return p.accept(b, res, lr, &h, false)
 		}
+	}
+	if !p.entra {
 		return false
 	}
-	if !rule.Match(rec) {
+	b.entra, status = p.reader.ReadEntra(lr, b.entra[:0])
+	if status == record.Invalid {
+		p.invalid(b, lr)
 		return false
 	}
-	row := rule.NewRow(rec)
-	if p.allow.allows(row.User, b.arrived) {
+	// A body holding several records is tagged with its first kept match;
+	// every match counts into its own group.
+	tagged := false
+	for i := range b.entra {
+		e := &b.entra[i]
+		if !rule.MatchEntra(e) {
+			continue
+		}
+		h := hit{
+			row:       rule.NewEntraRow(e, p.cfg.SignatureIDField != ""),
+			partner:   rule.EntraPartnerTenant(e),
+			eventTime: eventTime(e.Time, lr, b.arrived),
+			id:        e.ID,
+			appIDs:    []string{e.AppID},
+		}
+		if p.accept(b, res, lr, &h, tagged) {
+			tagged = true
+		}
+	}
+	return tagged
+}
+
+func (p *detectProcessor) invalid(b *batch, lr plog.LogRecord) {
+	b.counts.invalid++
+	if ce := p.logger.Check(zap.DebugLevel, "record looked like a cross-tenant access change but is not valid JSON; passed through untouched"); ce != nil {
+		ce.Write(zap.Int("body_bytes", len(lr.Body().AsString())))
+	}
+}
+
+// accept applies the filter macro's tuning and de-duplication to a hit, then
+// tags the record (unless an earlier hit in it did) and counts the hit.
+func (p *detectProcessor) accept(b *batch, res pcommon.Resource, lr plog.LogRecord, h *hit, tagged bool) bool {
+	if p.allow.allows(subject{user: h.row.User, partner: h.partner, appIDs: h.appIDs}, b.arrived) {
 		b.counts.allowlisted++
 		return false
 	}
-	if p.dedup != nil {
-		if id := rec.ID.Str(); id != "" {
-			if !p.dedup.firstDelivery(id, b.arrived) {
-				b.counts.duplicates++
-				return false
-			}
-			b.ids = append(b.ids, seenID{ID: strings.Clone(id), Seen: b.arrived.UnixNano()})
+	if p.dedup != nil && h.id != "" {
+		if !p.dedup.firstDelivery(h.id, b.arrived) {
+			b.counts.duplicates++
+			return false
 		}
+		b.ids = append(b.ids, seenID{ID: strings.Clone(h.id), Seen: b.arrived.UnixNano()})
 	}
 	b.counts.matched++
-	m := output.Match{Row: row, Partner: rule.PartnerTenant(rec), EventTime: eventTime(rec, lr, b.arrived)}
-	p.profile.Tag(lr.Attributes(), &m)
+	if !tagged {
+		m := output.Match{Row: h.row, Partner: h.partner, EventTime: h.eventTime}
+		p.profile.Tag(lr.Attributes(), &m)
+	}
 	if !p.cfg.EmitDetections {
 		return true
 	}
 	if b.groups == nil {
 		b.groups = aggregate.New()
 	}
-	b.groups.Add(row, m.EventTime, b.arrived, res, m.Partner)
+	b.groups.Add(h.row, h.eventTime, b.arrived, res, h.partner)
 	return true
 }
 
-// eventTime is the record's _time: CreationTime, else the log record's
-// Timestamp, else its ObservedTimestamp, else the arrival time.
-func eventTime(rec *record.Record, lr plog.LogRecord, arrived time.Time) time.Time {
-	if rec.CreationTime.Kind == record.String {
-		if t, ok := rule.ParseCreationTime(rec.CreationTime.Text); ok {
-			return t
-		}
+// eventTime is the record's _time: its own time (CreationTime or
+// activityDateTime), else the log record's Timestamp, else its
+// ObservedTimestamp, else the arrival time.
+func eventTime(recordTime string, lr plog.LogRecord, arrived time.Time) time.Time {
+	if t, ok := rule.ParseCreationTime(recordTime); ok {
+		return t
 	}
 	if ts := lr.Timestamp(); ts != 0 {
 		return ts.AsTime()

@@ -1,0 +1,242 @@
+package record // import "github.com/o365detect/o365detect/internal/record"
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// EntraRecord holds the fields the detection reads from one Entra ID audit
+// record: a Microsoft Graph directoryAudit object, or a diagnostic-settings
+// AuditLogs record (the Event Hub form) whose properties hold one.
+type EntraRecord struct {
+	// Activity is activityDisplayName: the operation, without the trailing
+	// period the Management Activity feed adds.
+	Activity Value
+	// TenantID is the diagnostic record's tenantId (absent from Graph).
+	TenantID string
+	// UPN is initiatedBy.user.userPrincipalName.
+	UPN string
+	// ServicePrincipalID and AppID are initiatedBy.app's servicePrincipalId
+	// and appId.
+	ServicePrincipalID string
+	AppID              string
+	// IPAddress is initiatedBy.user.ipAddress; CallerIP the diagnostic
+	// record's callerIpAddress.
+	IPAddress string
+	CallerIP  string
+	// ID is the directoryAudit id; CorrelationID its correlationId.
+	ID            string
+	CorrelationID string
+	// Time is activityDateTime, else the diagnostic record's time.
+	Time string
+	// PartnerTenantNew and PartnerTenantOld are the tenantId modified
+	// property's values, decoded from their JSON encoding.
+	PartnerTenantNew string
+	PartnerTenantOld string
+}
+
+// The activity names a matching Entra record holds, lower case. See
+// workloadValue for why they are repeated here.
+const (
+	entraActivityAdd = "add a partner to cross-tenant access setting"
+	entraActivityDel = "delete partner specific cross-tenant access setting"
+)
+
+// MayMatchEntra reports whether the JSON text s may hold a matching Entra
+// record: some "activityDisplayName" holding one of the two activities. It
+// is sound for the same reason as MayMatch. The search anchors on
+// "DisplayName" (upper-case D, rare) and then checks the "activity" before it.
+func MayMatchEntra(s string) bool {
+	rest := s
+	for {
+		i := strings.Index(rest, `DisplayName"`)
+		if i < 0 {
+			return hasLetterEscape(s)
+		}
+		isKey := i >= 9 && rest[i-9] == '"' && rest[i-8:i] == "activity"
+		rest = rest[i+len(`DisplayName"`):]
+		if !isKey {
+			continue
+		}
+		j := skipSpace(rest, 0)
+		if j >= len(rest) || rest[j] != ':' {
+			continue
+		}
+		j = skipSpace(rest, j+1)
+		if j < len(rest) && rest[j] == '"' &&
+			(quotedFold(rest[j+1:], entraActivityAdd) || quotedFold(rest[j+1:], entraActivityDel)) {
+			return true
+		}
+	}
+}
+
+// ReadEntra appends to out the Entra audit records a log record holds. A
+// body may hold one record or many: the Event Hub envelope
+// {"records":[...]} or a Graph list {"value":[...]}. Only records that may
+// match are decoded in full; for others the status is Skipped.
+func (r *Reader) ReadEntra(lr plog.LogRecord, out []EntraRecord) ([]EntraRecord, Status) {
+	body := lr.Body()
+	var doc any
+	switch body.Type() {
+	case pcommon.ValueTypeStr:
+		s := body.Str()
+		if !isObjectText(s) {
+			return r.entraFromMap(lr.Attributes(), out)
+		}
+		if !MayMatchEntra(s) {
+			return out, Skipped
+		}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil || !json.Valid([]byte(s)) {
+			return out, Invalid
+		}
+	case pcommon.ValueTypeBytes:
+		b := body.Bytes().AsRaw()
+		if !isObjectText(string(b)) {
+			return r.entraFromMap(lr.Attributes(), out)
+		}
+		if !MayMatchEntra(string(b)) {
+			return out, Skipped
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil || !json.Valid(b) {
+			return out, Invalid
+		}
+	case pcommon.ValueTypeMap:
+		return r.entraFromMap(body.Map(), out)
+	default:
+		return r.entraFromMap(lr.Attributes(), out)
+	}
+	m, _ := doc.(map[string]any)
+	return appendEntra(m, out), Decoded
+}
+
+// entraFromMap reads a map body or parsed attributes. Only maps with one of
+// the shapes' top-level keys are converted, so ordinary attributes cost a
+// few lookups.
+func (r *Reader) entraFromMap(m pcommon.Map, out []EntraRecord) ([]EntraRecord, Status) {
+	_, records := m.Get("records")
+	_, value := m.Get("value")
+	_, activity := m.Get("activityDisplayName")
+	_, props := m.Get("properties")
+	if !records && !value && !activity && !props {
+		return out, Skipped
+	}
+	return appendEntra(m.AsRaw(), out), Decoded
+}
+
+// appendEntra appends the records of one decoded document.
+func appendEntra(doc map[string]any, out []EntraRecord) []EntraRecord {
+	if doc == nil {
+		return out
+	}
+	for _, key := range []string{"records", "value"} {
+		if list, ok := doc[key].([]any); ok {
+			for _, el := range list {
+				if m, ok := el.(map[string]any); ok {
+					out = appendOne(m, out)
+				}
+			}
+			return out
+		}
+	}
+	return appendOne(doc, out)
+}
+
+// appendOne reads one record: a diagnostic record (the directoryAudit in
+// its properties) or a Graph directoryAudit object.
+func appendOne(m map[string]any, out []EntraRecord) []EntraRecord {
+	var e EntraRecord
+	audit := m
+	if props, ok := m["properties"].(map[string]any); ok {
+		audit = props
+		e.TenantID = str(m["tenantId"])
+		if e.TenantID == "" {
+			e.TenantID = tenantFromResourceID(str(m["resourceId"]))
+		}
+		e.CallerIP = str(m["callerIpAddress"])
+		e.Time = str(m["time"])
+		e.CorrelationID = str(m["correlationId"])
+	}
+	e.Activity = anyValue(audit, "activityDisplayName")
+	if t := str(audit["activityDateTime"]); t != "" {
+		e.Time = t
+	}
+	e.ID = str(audit["id"])
+	if c := str(audit["correlationId"]); c != "" {
+		e.CorrelationID = c
+	}
+	if by, ok := audit["initiatedBy"].(map[string]any); ok {
+		if u, ok := by["user"].(map[string]any); ok {
+			e.UPN = str(u["userPrincipalName"])
+			e.IPAddress = str(u["ipAddress"])
+		}
+		if a, ok := by["app"].(map[string]any); ok {
+			e.ServicePrincipalID = str(a["servicePrincipalId"])
+			e.AppID = str(a["appId"])
+		}
+	}
+	if targets, ok := audit["targetResources"].([]any); ok {
+		for _, t := range targets {
+			tm, _ := t.(map[string]any)
+			props, _ := tm["modifiedProperties"].([]any)
+			for _, p := range props {
+				pm, _ := p.(map[string]any)
+				if str(pm["displayName"]) == propTenantID {
+					e.PartnerTenantNew = jsonText(str(pm["newValue"]))
+					e.PartnerTenantOld = jsonText(str(pm["oldValue"]))
+				}
+			}
+		}
+	}
+	return append(out, e)
+}
+
+func anyValue(m map[string]any, key string) Value {
+	v, ok := m[key]
+	switch t := v.(type) {
+	case nil:
+		if ok {
+			return Value{Kind: Null}
+		}
+		return Value{}
+	case string:
+		return Value{Text: t, Kind: String}
+	case map[string]any, []any:
+		return Value{Kind: Composite}
+	default:
+		return Value{Kind: Scalar}
+	}
+}
+
+// str returns v when it is a string, "" otherwise.
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// jsonText decodes Entra's JSON-encoded modified property values, such as
+// "\"9b8a...\"", and keeps anything else as it is.
+func jsonText(s string) string {
+	var out string
+	if json.Unmarshal([]byte(s), &out) == nil {
+		return out
+	}
+	return s
+}
+
+// tenantFromResourceID reads <tid> from "/tenants/<tid>/providers/...".
+func tenantFromResourceID(id string) string {
+	rest, ok := strings.CutPrefix(strings.ToLower(id), "/tenants/")
+	if !ok {
+		return ""
+	}
+	tid, _, _ := strings.Cut(rest, "/")
+	return id[len("/tenants/") : len("/tenants/")+len(tid)]
+}

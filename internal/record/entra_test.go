@@ -1,0 +1,100 @@
+package record_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/o365detect/o365detect/internal/record"
+)
+
+func entraLines(t testing.TB, name string) []string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "entra", name))
+	require.NoError(t, err)
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+func TestReadEntraEnvelope(t *testing.T) {
+	lr := plog.NewLogRecord()
+	lr.Body().SetStr(entraLines(t, "eventhub.jsonl")[0])
+	recs, status := record.NewReader("Id").ReadEntra(lr, nil)
+	require.Equal(t, record.Decoded, status)
+	require.Len(t, recs, 3)
+	assert.Equal(t, record.EntraRecord{
+		Activity:         str("Add a partner to cross-tenant access setting"),
+		TenantID:         "5f2b8c1d-3e4a-4b6c-9d7e-0a1b2c3d4e5f",
+		UPN:              "alice.admin@contoso.com",
+		IPAddress:        "203.0.113.10",
+		CallerIP:         "203.0.113.10",
+		ID:               "Directory_d4c3b2a1-4444-4f6e-8d7c-6b5a49382716_4KQ6B_12345678",
+		CorrelationID:    "d4c3b2a1-4444-4f6e-8d7c-6b5a49382716",
+		Time:             "2025-03-04T10:15:30.1234567Z",
+		PartnerTenantNew: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b",
+	}, recs[0])
+	assert.Equal(t, "bc56af95-7a3b-459f-98a9-bd86532b0e89", recs[2].AppID)
+	assert.Equal(t, "7e6d5c4b-aaaa-4b3a-9c8d-1e2f3a4b5c6d", recs[2].ServicePrincipalID)
+	assert.Equal(t, "b4c546a4-7dac-46a6-a7dd-ed822a11efd3", recs[2].PartnerTenantOld, "JSON-encoded values are decoded")
+}
+
+func TestReadEntraShapesAgree(t *testing.T) {
+	for _, line := range append(entraLines(t, "eventhub.jsonl"), entraLines(t, "graph.jsonl")...) {
+		fromString := plog.NewLogRecord()
+		fromString.Body().SetStr(line)
+		want, status := record.NewReader("Id").ReadEntra(fromString, nil)
+		require.Equal(t, record.Decoded, status)
+
+		var raw map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &raw))
+		fromMap := plog.NewLogRecord()
+		require.NoError(t, fromMap.Body().SetEmptyMap().FromRaw(raw))
+		fromAttrs := plog.NewLogRecord()
+		require.NoError(t, fromAttrs.Attributes().FromRaw(raw))
+		for _, lr := range []plog.LogRecord{fromMap, fromAttrs} {
+			got, status := record.NewReader("Id").ReadEntra(lr, nil)
+			require.Equal(t, record.Decoded, status)
+			assert.Equal(t, want, got)
+		}
+	}
+}
+
+func TestReadEntraCases(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		status record.Status
+		n      int
+	}{
+		{"not a candidate", `{"records":[{"properties":{"activityDisplayName":"Update a partner cross-tenant access setting"}}]}`, record.Skipped, 0},
+		{"escaped activity", `{"activityDisplayName":"Add a partner to cross\u002dtenant access setting"}`, record.Decoded, 1},
+		{"invalid JSON", `{"activityDisplayName":"Add a partner to cross-tenant access setting",}`, record.Invalid, 0},
+		{"records not an array", `{"records":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}`, record.Decoded, 1},
+		{"non-object records skipped", `{"records":[1,"x",null,{"properties":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}]}`, record.Decoded, 1},
+		{"resource id gives the tenant", `{"records":[{"resourceId":"/tenants/AbC/providers/Microsoft.aadiam","properties":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}]}`, record.Decoded, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := plog.NewLogRecord()
+			lr.Body().SetStr(tt.body)
+			recs, status := record.NewReader("Id").ReadEntra(lr, nil)
+			assert.Equal(t, tt.status, status)
+			assert.Len(t, recs, tt.n)
+			if tt.name == "resource id gives the tenant" {
+				assert.Equal(t, "AbC", recs[0].TenantID)
+			}
+		})
+	}
+}
+
+func TestMayMatchEntra(t *testing.T) {
+	assert.True(t, record.MayMatchEntra(`{"activityDisplayName" : "ADD A PARTNER TO CROSS-TENANT ACCESS SETTING"}`))
+	assert.True(t, record.MayMatchEntra(`{"x":{"activityDisplayName":"delete partner specific cross-tenant access setting"}}`))
+	assert.False(t, record.MayMatchEntra(`{"activityDisplayName":"Add a partner to cross-tenant access setting."}`), "the Entra name has no period")
+	assert.False(t, record.MayMatchEntra(`{"ActivityDisplayName":"Add a partner to cross-tenant access setting"}`), "keys are case-sensitive")
+	assert.False(t, record.MayMatchEntra(`{"displayName":"Add a partner to cross-tenant access setting"}`))
+}
