@@ -48,6 +48,12 @@ type Config struct {
 	// the open groups are emitted as detection records.
 	Window time.Duration `mapstructure:"window"`
 
+	// Suppression is a per-row period after an emission during which the
+	// row's repeats are held and counted into its next emission instead of
+	// producing new records, as Splunk ES throttling and Elastic alert
+	// suppression do. Zero turns it off.
+	Suppression time.Duration `mapstructure:"suppression"`
+
 	// MaxGroups caps the number of open groups; reaching it emits them at once.
 	MaxGroups int `mapstructure:"max_groups"`
 
@@ -145,6 +151,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Window <= 0 {
 		errs = append(errs, fmt.Errorf("window: must be greater than 0, got %s", cfg.Window))
+	}
+	if cfg.Suppression < 0 {
+		errs = append(errs, fmt.Errorf("suppression: must not be negative, got %s", cfg.Suppression))
 	}
 	if cfg.MaxGroups < 1 {
 		errs = append(errs, fmt.Errorf("max_groups: must be at least 1, got %d", cfg.MaxGroups))

@@ -71,6 +71,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_sources"), errSubstr: []string{`sources[1]: must be management_activity or entra_id, got "sentinel"`}},
 		{id: component.NewIDWithName(metadata.Type, "no_sources"), errSubstr: []string{"sources: must name at least one"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_preset"), errSubstr: []string{`allowlist_presets[0]: unknown preset "everything"`}},
+		{id: component.NewIDWithName(metadata.Type, "bad_suppression"), errSubstr: []string{"suppression: must not be negative"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_profile"), errSubstr: []string{"profile: must be one of escu, ecs, splunk, ocsf"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"allowlist[0].expires"}},

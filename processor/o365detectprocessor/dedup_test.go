@@ -32,13 +32,11 @@ func TestDedupDropsRepeatedDeliveries(t *testing.T) {
 	cfg := testConfig()
 	cfg.Dedup = DedupConfig{Enabled: true, TTL: time.Hour, MaxIDs: 100}
 	h := newHarnessWith(t, cfg, metadatatest.NewSettings(tel), nil)
-	now := testNow
-	h.p.now = func() time.Time { return now }
 
 	first := match("alice@contoso.com", "id-1", "2025-03-04T10:00:00")
 	consume(t, h, first, first, match("alice@contoso.com", "id-2", "2025-03-04T10:01:00"))
 	consume(t, h, first)
-	now = now.Add(59 * time.Minute)
+	h.clock.set(testNow.Add(59 * time.Minute))
 	consume(t, h, first)
 	h.endWindow()
 
@@ -54,7 +52,7 @@ func TestDedupDropsRepeatedDeliveries(t *testing.T) {
 	assert.False(t, tagged, "a repeated delivery passes through untagged")
 
 	// After the TTL the Id counts again.
-	now = now.Add(2 * time.Minute)
+	h.clock.set(testNow.Add(61 * time.Minute))
 	consume(t, h, first)
 	h.endWindow()
 	assert.Len(t, detections(h.sink), 3)

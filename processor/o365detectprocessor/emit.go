@@ -72,6 +72,9 @@ func (p *detectProcessor) land(flight uint64, groups []*aggregate.Group, retry b
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.inflight, flight)
+	if !retry {
+		p.suppress(groups)
+	}
 	overflow := 0
 	if retry {
 		room := max(p.cfg.MaxGroups-p.agg.Len(), 0)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,10 +28,24 @@ var testNow = time.Date(2025, 3, 7, 9, 0, 0, 0, time.UTC)
 
 // harness runs a processor whose clock and window ticker the test controls.
 type harness struct {
-	p    *detectProcessor
-	sink *consumertest.LogsSink
-	tick chan time.Time
+	p     *detectProcessor
+	sink  *consumertest.LogsSink
+	tick  chan time.Time
+	clock *fakeClock
 }
+
+// fakeClock is a processing-time clock that tests move while the window
+// goroutine reads it.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock(t time.Time) *fakeClock {
+	c := new(fakeClock)
+	c.set(t)
+	return c
+}
+
+func (c *fakeClock) now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) set(t time.Time) { c.ns.Store(t.UnixNano()) }
 
 func newHarness(t testing.TB, cfg *Config) *harness {
 	return newHarnessWith(t, cfg, processortest.NewNopSettings(metadata.Type), nil)
@@ -39,13 +54,13 @@ func newHarness(t testing.TB, cfg *Config) *harness {
 // newHarnessWith builds a harness; next, when not nil, replaces the sink as
 // the processor's next consumer (the sink still records nothing then).
 func newHarnessWith(t testing.TB, cfg *Config, set processor.Settings, next consumer.Logs) *harness {
-	h := &harness{sink: new(consumertest.LogsSink), tick: make(chan time.Time)}
+	h := &harness{sink: new(consumertest.LogsSink), tick: make(chan time.Time), clock: newFakeClock(testNow)}
 	if next == nil {
 		next = h.sink
 	}
 	p, err := newProcessor(set, cfg, next)
 	require.NoError(t, err)
-	p.now = func() time.Time { return testNow }
+	p.now = h.clock.now
 	p.newTicker = func(time.Duration) (<-chan time.Time, func()) { return h.tick, func() {} }
 	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })

@@ -50,10 +50,12 @@ type detectProcessor struct {
 	agg *aggregate.Aggregator
 	// inflight holds groups handed to next and not yet settled, so that a
 	// journal compaction meanwhile keeps them.
-	inflight  map[uint64][]*aggregate.Group
-	flightSeq uint64
-	storage   storage.Client   // nil without a storage extension
-	journal   *journal.Journal // nil without a storage extension
+	inflight map[uint64][]*aggregate.Group
+	// suppressed maps rows to the end of their suppression period.
+	suppressed map[rule.Row]time.Time
+	flightSeq  uint64
+	storage    storage.Client   // nil without a storage extension
+	journal    *journal.Journal // nil without a storage extension
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -76,18 +78,19 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 		return nil, err
 	}
 	p := &detectProcessor{
-		id:        set.ID,
-		cfg:       cfg,
-		logger:    set.Logger,
-		telemetry: tb,
-		next:      next,
-		reader:    record.NewReader(cfg.SignatureIDField),
-		profile:   profile,
-		allow:     newAllowlist(cfg.Allowlist, cfg.AllowlistPresets, set.Logger),
-		now:       time.Now,
-		newTicker: realTicker,
-		agg:       aggregate.New(),
-		inflight:  make(map[uint64][]*aggregate.Group),
+		id:         set.ID,
+		cfg:        cfg,
+		logger:     set.Logger,
+		telemetry:  tb,
+		next:       next,
+		reader:     record.NewReader(cfg.SignatureIDField),
+		profile:    profile,
+		allow:      newAllowlist(cfg.Allowlist, cfg.AllowlistPresets, set.Logger),
+		now:        time.Now,
+		newTicker:  realTicker,
+		agg:        aggregate.New(),
+		inflight:   make(map[uint64][]*aggregate.Group),
+		suppressed: make(map[rule.Row]time.Time),
 	}
 	if cfg.Dedup.Enabled {
 		p.dedup = newDedup(cfg.Dedup)
@@ -362,6 +365,48 @@ func (p *detectProcessor) commit(ctx context.Context, b *batch) {
 func (p *detectProcessor) flush(ctx context.Context) error {
 	p.mu.Lock()
 	groups := p.agg.Drain()
+	if p.cfg.Suppression > 0 && !p.stopping.Load() {
+		groups = p.holdSuppressed(groups)
+	}
 	p.mu.Unlock()
 	return p.emit(ctx, groups)
+}
+
+// holdSuppressed keeps back the groups whose row was emitted less than the
+// suppression period ago: they stay open and keep counting until the first
+// window end after the period. The caller holds p.mu.
+func (p *detectProcessor) holdSuppressed(groups []*aggregate.Group) []*aggregate.Group {
+	now := p.now()
+	for row, until := range p.suppressed {
+		if !now.Before(until) {
+			delete(p.suppressed, row)
+		}
+	}
+	out := groups[:0]
+	var held []*aggregate.Group
+	for _, g := range groups {
+		if _, ok := p.suppressed[g.Key]; ok {
+			held = append(held, g)
+			continue
+		}
+		out = append(out, g)
+	}
+	p.agg.Merge(held)
+	return out
+}
+
+// suppress starts the suppression period of rows just emitted. The map is
+// bounded by max_groups; past it a row is simply not suppressed, which errs
+// towards more detection records, never fewer. The caller holds p.mu.
+func (p *detectProcessor) suppress(groups []*aggregate.Group) {
+	if p.cfg.Suppression <= 0 {
+		return
+	}
+	until := p.now().Add(p.cfg.Suppression)
+	for _, g := range groups {
+		if len(p.suppressed) >= p.cfg.MaxGroups {
+			return
+		}
+		p.suppressed[g.Key] = until
+	}
 }

@@ -383,3 +383,54 @@ func TestRefusalDuringShutdownIsCounted(t *testing.T) {
 	assert.Error(t, p.Shutdown(context.Background()))
 	metadatatest.AssertEqualProcessorO365DetectDetectionsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
 }
+
+func TestSuppression(t *testing.T) {
+	cfg := testConfig()
+	cfg.Suppression = time.Hour
+	cfg.SignatureIDField = "" // one row for alice, whatever the record
+	h := newHarness(t, cfg)
+	alice := func(ts string) string { return match("alice@contoso.com", ts, ts) }
+
+	consume(t, h, alice("2025-03-04T10:00:00"))
+	h.endWindow()
+	require.Len(t, detections(h.sink), 1, "the first detection is emitted at once")
+
+	// Within the hour, repeats are held and counted, window after window.
+	for i, ts := range []string{"2025-03-04T10:10:00", "2025-03-04T10:20:00", "2025-03-04T10:30:00"} {
+		h.clock.set(testNow.Add(time.Duration(i+1) * 10 * time.Minute))
+		consume(t, h, alice(ts))
+		h.endWindow()
+	}
+	consume(t, h, match("bob@contoso.com", "b", "2025-03-04T10:35:00"))
+	h.endWindow()
+	dets := detections(h.sink)
+	require.Len(t, dets, 2, "only bob, whose row is not suppressed, is emitted meanwhile")
+	assert.Equal(t, "bob@contoso.com", dets[1].Attributes().AsRaw()["user"])
+
+	// After the period the held row is emitted with every repeat counted.
+	h.clock.set(testNow.Add(61 * time.Minute))
+	h.endWindow()
+	dets = detections(h.sink)
+	require.Len(t, dets, 3)
+	a := dets[2].Attributes().AsRaw()
+	assert.Equal(t, "alice@contoso.com", a["user"])
+	assert.Equal(t, int64(3), a["count"])
+	assert.Equal(t, "2025-03-04T10:10:00", a["firstTime"])
+	assert.Equal(t, "2025-03-04T10:30:00", a["lastTime"])
+}
+
+func TestSuppressedRowsFlushOnShutdown(t *testing.T) {
+	cfg := testConfig()
+	cfg.Suppression = time.Hour
+	sink := new(consumertest.LogsSink)
+	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	rec := match("alice@contoso.com", "1", "2025-03-04T10:00:00")
+	require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
+	require.NoError(t, p.flush(context.Background()))
+	require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
+	require.NoError(t, p.flush(context.Background()))
+	require.Len(t, detections(sink), 1, "held")
+	require.NoError(t, p.Shutdown(context.Background()))
+	assert.Len(t, detections(sink), 2, "a clean stop emits held rows too")
+}
