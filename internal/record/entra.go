@@ -1,7 +1,6 @@
 package record // import "github.com/o365detect/o365detect/internal/record"
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -51,11 +50,16 @@ const (
 // is sound for the same reason as MayMatch. The search anchors on
 // "DisplayName" (upper-case D, rare) and then checks the "activity" before it.
 func MayMatchEntra(s string) bool {
+	return hasEntraActivity(s) || hasLetterEscape(s)
+}
+
+// hasEntraActivity is MayMatchEntra's literal half.
+func hasEntraActivity(s string) bool {
 	rest := s
 	for {
 		i := strings.Index(rest, `DisplayName"`)
 		if i < 0 {
-			return hasLetterEscape(s)
+			return false
 		}
 		isKey := i >= 9 && rest[i-9] == '"' && rest[i-8:i] == "activity"
 		rest = rest[i+len(`DisplayName"`):]
@@ -78,43 +82,49 @@ func MayMatchEntra(s string) bool {
 // body may hold one record or many: the Event Hub envelope
 // {"records":[...]} or a Graph list {"value":[...]}. Only records that may
 // match are decoded in full; for others the status is Skipped.
-func (r *Reader) ReadEntra(lr plog.LogRecord, out []EntraRecord) ([]EntraRecord, Status) {
+//
+// noEscapes tells that the body is known to hold no letter escape, because
+// Read has just returned Skipped for it; the prefilter then skips that scan.
+func (r *Reader) ReadEntra(lr plog.LogRecord, out []EntraRecord, noEscapes bool) ([]EntraRecord, Status) {
 	body := lr.Body()
-	var doc any
+	var text string
 	switch body.Type() {
 	case pcommon.ValueTypeStr:
-		s := body.Str()
-		if !isObjectText(s) {
-			return r.entraFromMap(lr.Attributes(), out)
-		}
-		if !MayMatchEntra(s) {
-			return out, Skipped
-		}
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.UseNumber()
-		if err := dec.Decode(&doc); err != nil || !json.Valid([]byte(s)) {
-			return out, Invalid
-		}
+		text = body.Str()
 	case pcommon.ValueTypeBytes:
-		b := body.Bytes().AsRaw()
-		if !isObjectText(string(b)) {
-			return r.entraFromMap(lr.Attributes(), out)
-		}
-		if !MayMatchEntra(string(b)) {
-			return out, Skipped
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		if err := dec.Decode(&doc); err != nil || !json.Valid(b) {
-			return out, Invalid
-		}
+		text = string(body.Bytes().AsRaw())
 	case pcommon.ValueTypeMap:
 		return r.entraFromMap(body.Map(), out)
 	default:
 		return r.entraFromMap(lr.Attributes(), out)
 	}
+	if !isObjectText(text) {
+		return r.entraFromMap(lr.Attributes(), out)
+	}
+	if !hasEntraActivity(text) && (noEscapes || !hasLetterEscape(text)) {
+		return out, Skipped
+	}
+	doc, ok := decodeJSON(text)
+	if !ok {
+		return out, Invalid
+	}
+	return appendEntra(doc, out), Decoded
+}
+
+// decodeJSON decodes a candidate in full. It is kept out of ReadEntra so
+// the decoded value's allocation happens only for candidates.
+func decodeJSON(s string) (map[string]any, bool) {
+	if !json.Valid([]byte(s)) {
+		return nil, false
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, false
+	}
 	m, _ := doc.(map[string]any)
-	return appendEntra(m, out), Decoded
+	return m, true
 }
 
 // entraFromMap reads a map body or parsed attributes. Only maps with one of

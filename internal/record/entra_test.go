@@ -23,7 +23,7 @@ func entraLines(t testing.TB, name string) []string {
 func TestReadEntraEnvelope(t *testing.T) {
 	lr := plog.NewLogRecord()
 	lr.Body().SetStr(entraLines(t, "eventhub.jsonl")[0])
-	recs, status := record.NewReader("Id").ReadEntra(lr, nil)
+	recs, status := record.NewReader("Id").ReadEntra(lr, nil, false)
 	require.Equal(t, record.Decoded, status)
 	require.Len(t, recs, 3)
 	assert.Equal(t, record.EntraRecord{
@@ -46,7 +46,7 @@ func TestReadEntraShapesAgree(t *testing.T) {
 	for _, line := range append(entraLines(t, "eventhub.jsonl"), entraLines(t, "graph.jsonl")...) {
 		fromString := plog.NewLogRecord()
 		fromString.Body().SetStr(line)
-		want, status := record.NewReader("Id").ReadEntra(fromString, nil)
+		want, status := record.NewReader("Id").ReadEntra(fromString, nil, false)
 		require.Equal(t, record.Decoded, status)
 
 		var raw map[string]any
@@ -56,7 +56,7 @@ func TestReadEntraShapesAgree(t *testing.T) {
 		fromAttrs := plog.NewLogRecord()
 		require.NoError(t, fromAttrs.Attributes().FromRaw(raw))
 		for _, lr := range []plog.LogRecord{fromMap, fromAttrs} {
-			got, status := record.NewReader("Id").ReadEntra(lr, nil)
+			got, status := record.NewReader("Id").ReadEntra(lr, nil, false)
 			require.Equal(t, record.Decoded, status)
 			assert.Equal(t, want, got)
 		}
@@ -81,7 +81,7 @@ func TestReadEntraCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lr := plog.NewLogRecord()
 			lr.Body().SetStr(tt.body)
-			recs, status := record.NewReader("Id").ReadEntra(lr, nil)
+			recs, status := record.NewReader("Id").ReadEntra(lr, nil, false)
 			assert.Equal(t, tt.status, status)
 			assert.Len(t, recs, tt.n)
 			if tt.name == "resource id gives the tenant" {

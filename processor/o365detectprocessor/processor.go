@@ -258,7 +258,7 @@ func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRec
 	if !p.entra {
 		return false
 	}
-	b.entra, status = p.reader.ReadEntra(lr, b.entra[:0])
+	b.entra, status = p.reader.ReadEntra(lr, b.entra[:0], status == record.Skipped && p.managementActivity)
 	if status == record.Invalid {
 		p.invalid(b, lr)
 		return false
