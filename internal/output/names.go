@@ -1,6 +1,8 @@
 // Package output writes the detection's results onto log records: the tags
-// added to a matching input record and the detection record of each group.
-// Every attribute name the project writes is defined here, once.
+// added to a matching input record and the detection record of each group,
+// in one of several vocabularies (profiles). Every attribute name is defined
+// once: the default escu profile's here, each other profile's in its own
+// file.
 package output // import "github.com/o365detect/o365detect/internal/output"
 
 // EventName is the LogRecord EventName of every detection record.

@@ -63,6 +63,12 @@ func New(name string, opts Options) (Profile, error) {
 	switch name {
 	case ProfileESCU:
 		return &escu{riskScore: int64(opts.RiskScore)}, nil
+	case ProfileECS:
+		return newECS(opts), nil
+	case ProfileSplunk:
+		return newSplunk(opts), nil
+	case ProfileOCSF:
+		return newOCSF(opts), nil
 	default:
 		return nil, fmt.Errorf("unknown profile %q", name)
 	}

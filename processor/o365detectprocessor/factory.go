@@ -41,7 +41,7 @@ func createDefaultConfig() component.Config {
 		Profile:        output.ProfileESCU,
 		Splunk: SplunkConfig{
 			Index:      "risk",
-			Source:     "ESCU - O365 Cross-Tenant Access Change - Rule",
+			Source:     output.SearchName,
 			Sourcetype: "stash",
 		},
 		RiskScore:        defaultRiskScore,
