@@ -97,6 +97,8 @@ func newECS(opts Options) *ecs {
 }
 
 func (w *ecs) Tag(attrs pcommon.Map, m *Match) {
+	// One growth of the attribute slice instead of one per doubling.
+	attrs.EnsureCapacity(attrs.Len() + 34)
 	attrs.PutStr(ecsEventKind, ecsKindEvent)
 	w.put(attrs, &m.Row)
 	if m.Partner != "" {

@@ -16,6 +16,8 @@ type escu struct {
 }
 
 func (w *escu) Tag(attrs pcommon.Map, m *Match) {
+	// One growth of the attribute slice instead of one per doubling.
+	attrs.EnsureCapacity(attrs.Len() + 19)
 	putRow(attrs, &m.Row)
 	w.putRuleAndRisk(attrs, m.Row.User)
 }

@@ -51,6 +51,8 @@ func newSplunk(opts Options) *splunk {
 }
 
 func (w *splunk) Tag(attrs pcommon.Map, m *Match) {
+	// One growth of the attribute slice instead of one per doubling.
+	attrs.EnsureCapacity(attrs.Len() + 24)
 	putRow(attrs, &m.Row)
 	w.putRisk(attrs, m.Row.User)
 	if m.Partner != "" {

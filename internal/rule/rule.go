@@ -118,16 +118,24 @@ func fill(s string) string {
 }
 
 // Clone returns a copy of r that shares no memory with the input record.
+// The seven strings share one allocation.
 func (r Row) Clone() Row {
-	return Row{
-		Dest:          strings.Clone(r.Dest),
-		User:          strings.Clone(r.User),
-		Src:           strings.Clone(r.Src),
-		VendorAccount: strings.Clone(r.VendorAccount),
-		VendorProduct: strings.Clone(r.VendorProduct),
-		Signature:     strings.Clone(r.Signature),
-		SignatureID:   strings.Clone(r.SignatureID),
+	fields := [...]*string{&r.Dest, &r.User, &r.Src, &r.VendorAccount, &r.VendorProduct, &r.Signature, &r.SignatureID}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
 	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all := b.String()
+	for _, f := range fields {
+		l := len(*f)
+		*f, all = all[:l], all[l:]
+	}
+	return r
 }
 
 // PartnerTenant returns the partner tenant a matching record added or

@@ -1,0 +1,366 @@
+// Command benchtable runs the o365_detect benchmarks (bench.Cases, through
+// testing.Benchmark, repeated and interleaved) and the whole-collector
+// comparison, then prints one markdown table with the machine, the date and
+// the load. Progress goes to stderr, the table to stdout.
+//
+//	go run ./cmd/benchtable -root .. -bin ../bin/otelcol-o365
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/o365detect/o365detect/bench"
+)
+
+func main() {
+	testing.Init()
+	root := flag.String("root", "..", "repository root (holds testdata/o365/sample.jsonl)")
+	bin := flag.String("bin", "", "collector binary (default <root>/bin/otelcol-o365)")
+	records := flag.Int("records", 200000, "records in the generated file for the whole-collector comparison")
+	runs := flag.Int("runs", 3, "collector runs per side (alternating; the median is reported)")
+	count := flag.Int("count", 3, "repetitions of every benchmark (interleaved; the median is reported)")
+	benchtime := flag.String("benchtime", "1s", "time per benchmark repetition (as go test -benchtime)")
+	collector := flag.Bool("collector", true, "run the whole-collector comparison")
+	noMatch := flag.Bool("collector-nomatch", true, "also run the whole-collector comparison on non-matching records only")
+	flag.Parse()
+	if err := flag.Set("test.benchtime", *benchtime); err != nil {
+		fatal(err)
+	}
+	if *bin == "" {
+		*bin = filepath.Join(*root, "bin", "otelcol-o365")
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	started := time.Now()
+	source := sourceInfo(*root)
+	loadBefore := uptime()
+	r, err := bench.LoadSample(*root)
+	if err != nil {
+		fatal(err)
+	}
+	cases := bench.Cases(r)
+	results := make(map[string][]testing.BenchmarkResult)
+	for rep := 1; rep <= *count; rep++ {
+		for _, c := range cases {
+			if ctx.Err() != nil {
+				fatal(ctx.Err())
+			}
+			res := testing.Benchmark(c.Fn)
+			if res.N == 0 {
+				fatal(fmt.Errorf("benchmark %s failed", c.Name()))
+			}
+			results[c.Name()] = append(results[c.Name()], res)
+			progress("bench %d/%d %-30s %10.1f ns/record %6.2f allocs/record", rep, *count, c.Name(),
+				res.Extra["ns/record"], allocsPerRecord(res, c.Records))
+		}
+	}
+	loadMid := uptime()
+
+	var comparisons []*bench.CollectorComparison
+	if *collector {
+		streams := []struct {
+			label string
+			lines []string
+		}{{"sample mix", r.All}}
+		if *noMatch {
+			streams = append(streams, struct {
+				label string
+				lines []string
+			}{"non-matching only", r.NonMatching})
+		}
+		for _, s := range streams {
+			c, err := bench.CompareCollector(ctx, *bin, s.label, s.lines, *records, *runs, func(s string) { progress("%s", s) })
+			if err != nil {
+				fatal(err)
+			}
+			comparisons = append(comparisons, c)
+		}
+	}
+	loadAfter := uptime()
+
+	t := table{
+		date: started.UTC(), took: time.Since(started), cpu: cpuModel(),
+		loads: [][2]string{{"before", loadBefore}, {"after the benchmarks", loadMid}, {"after the collector runs", loadAfter}},
+		r:     r, cases: cases, results: results, count: *count, benchtime: *benchtime, cmps: comparisons, runs: *runs,
+		source: source, binName: "bin/" + filepath.Base(*bin), binInfo: binInfo(*bin),
+	}
+	t.print(os.Stdout)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "benchtable:", err)
+	os.Exit(1)
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
+// allocsPerRecord is go test -benchmem's allocs/op (whole allocations per
+// batch, truncated, so a stray allocation in the process over many batches
+// reads 0) divided by the batch size.
+func allocsPerRecord(r testing.BenchmarkResult, records int) float64 {
+	return float64(r.AllocsPerOp()) / float64(records)
+}
+
+// sourceInfo names the commit the in-process benchmarks were compiled from
+// and whether the processor's sources had uncommitted changes.
+func sourceInfo(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	s := "commit " + strings.TrimSpace(string(out))
+	dirty, err := exec.Command("git", "-C", root, "status", "--porcelain", "--", "processor", "internal", "go.mod", "go.sum").Output()
+	if err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
+		s += " with uncommitted changes under processor/ or internal/"
+	}
+	return s
+}
+
+func binInfo(bin string) string {
+	st, err := os.Stat(bin)
+	if err != nil {
+		return "missing"
+	}
+	return "built " + st.ModTime().UTC().Format("2006-01-02 15:04 MST")
+}
+
+func uptime() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return "load average " + strings.Join(f[:3], ", ")
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+type table struct {
+	date      time.Time
+	took      time.Duration
+	cpu       string
+	loads     [][2]string
+	r         *bench.Records
+	cases     []bench.Case
+	results   map[string][]testing.BenchmarkResult
+	count     int
+	benchtime string
+	cmps      []*bench.CollectorComparison
+	runs      int
+	source    string
+	binName   string
+	binInfo   string
+}
+
+// stat is the median repetition of one case (by ns/record) and the spread.
+type stat struct {
+	ns, min, max float64
+	allocs       float64
+	ok           bool
+}
+
+func (t *table) stat(impl bench.Impl, kind string) stat {
+	name := impl.Key + "/" + kind
+	rs := t.results[name]
+	if len(rs) == 0 {
+		return stat{}
+	}
+	records := 0
+	for _, c := range t.cases {
+		if c.Name() == name {
+			records = c.Records
+		}
+	}
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b testing.BenchmarkResult) int {
+		return cmp.Compare(a.Extra["ns/record"], b.Extra["ns/record"])
+	})
+	med := sorted[len(sorted)/2]
+	return stat{
+		ns: med.Extra["ns/record"], min: sorted[0].Extra["ns/record"], max: sorted[len(sorted)-1].Extra["ns/record"],
+		allocs: allocsPerRecord(med, records), ok: true,
+	}
+}
+
+func (t *table) print(w *os.File) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	nm, m := len(t.r.NonMatching), len(t.r.Matching)
+	p("### o365_detect benchmark, %s", t.date.Format("2006-01-02 15:04 MST"))
+	p("")
+	p("- Machine: %s, %d logical CPUs (GOMAXPROCS %d), %s %s/%s", t.cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	var loads []string
+	for _, l := range t.loads {
+		loads = append(loads, l[0]+": "+l[1])
+	}
+	p("- Load (/proc/loadavg, 1/5/15 min): %s", strings.Join(loads, "; "))
+	p("- Records: `%s`, %d lines as string bodies with `log.file.name` and an ObservedTimestamp, split by o365_detect's own verdict into one batch of %d non-matching records (%s) and one of %d matching records (%s)",
+		bench.SampleRel, len(t.r.All), nm, sizes(t.r.NonMatching), m, sizes(t.r.Matching))
+	p("- In-process: median of %d repetitions × `-benchtime %s` (interleaved), ns/record = batch time / batch size; allocs/record = allocs/op (as `go test -benchmem`, per batch) / batch size; (min–max) over the repetitions", t.count, t.benchtime)
+	p("- Source: %s", t.source)
+	p("- Whole run took %s", t.took.Round(time.Second))
+	p("")
+	p("| implementation | non-matching ns/record (min–max) | records/s | allocs/record | matching ns/record (min–max) | records/s | allocs/record |")
+	p("|---|---:|---:|---:|---:|---:|---:|")
+	for _, impl := range bench.Impls {
+		row := "| " + impl.Label
+		for _, kind := range bench.Kinds {
+			s := t.stat(impl, kind)
+			if !s.ok {
+				row += " | – | – | –"
+				continue
+			}
+			row += fmt.Sprintf(" | %s (%s–%s) | %s | %s", num(s.ns), num(s.min), num(s.max), rate(1e9/s.ns), allocs(s.allocs))
+		}
+		p("%s |", row)
+	}
+	p("")
+
+	for i, c := range t.cmps {
+		if i == 0 {
+			p("Whole collector: `%s` (%s), `file_log` (start_at beginning) → [o365_detect, defaults: passthrough all] → `file` exporter (OTLP/JSON, flush_interval 10ms), on a generated file of sample lines repeated, each record with a distinct Id. Wall = process start until the output holds every input record (polled every 5 ms); CPU = user + system time of the collector process, start to exit (includes shutdown, where the last open groups are emitted). One untimed warm-up run, then %d runs per side, alternating; medians. Loss = 1 − o365_detect/baseline throughput (records per wall second; records per CPU second).", t.binName, t.binInfo, t.runs)
+			p("")
+			p("| stream | pipeline | wall, each run | median wall | records/s | loss (wall) | median CPU | loss (CPU) | output |")
+			p("|---|---|---|---:|---:|---:|---:|---:|---:|")
+		}
+		stream := fmt.Sprintf("%s: %s records (%.0f MB; %d lines repeated; %s match)", c.Label, group(int64(c.Records)), float64(c.InputSize)/1e6, c.Lines, group(int64(c.Matching)))
+		for j, side := range []struct {
+			label string
+			runs  []bench.CollectorRun
+		}{
+			{"file_log → file (baseline)", c.Baseline},
+			{"file_log → **o365_detect** → file", c.Ours},
+		} {
+			row := "| " + stream + " | " + side.label + " | "
+			if j == 1 {
+				row = "| | " + side.label + " | "
+			}
+			var walls []string
+			for _, r := range side.runs {
+				walls = append(walls, fmt.Sprintf("%.2f", r.Wall.Seconds()))
+			}
+			row += strings.Join(walls, " / ") + " s |"
+			med := bench.Median(side.runs, func(r bench.CollectorRun) time.Duration { return r.Wall })
+			cpu := bench.Median(side.runs, func(r bench.CollectorRun) time.Duration { return r.CPU })
+			out := bench.Median(side.runs, func(r bench.CollectorRun) time.Duration { return time.Duration(r.OutputBytes) })
+			loss, cpuLoss := "", ""
+			if j == 1 {
+				loss = fmt.Sprintf("**%.1f %%**", 100*c.Loss())
+				cpuLoss = fmt.Sprintf("%.1f %%", 100*c.CPULoss())
+			}
+			p("%s **%.3f s** | %s | %s | %.2f s | %s | %.0f MB |", row, med.Seconds(), rate(c.Throughput(med)), loss, cpu.Seconds(), cpuLoss, float64(out)/1e6)
+		}
+	}
+	if len(t.cmps) > 0 {
+		p("")
+		var checks []string
+		for _, c := range t.cmps {
+			checks = append(checks, fmt.Sprintf("%s: %s records tagged and %s detection records", c.Label, group(int64(c.Ours[0].Tagged)), group(int64(c.Ours[0].Detections))))
+		}
+		p("Checked in the output of every run after its shutdown: every input record was written; baseline: nothing tagged; with o365_detect (each matching record has its own Id, hence its own group and detection record): %s.", strings.Join(checks, "; "))
+		p("")
+	}
+
+	idx := t.stat(bench.ImplIndex, bench.KindNonMatching)
+	oursNM := t.stat(bench.ImplOursAll, bench.KindNonMatching)
+	oursM := t.stat(bench.ImplOursAll, bench.KindMatching)
+	oursMatchedNM := t.stat(bench.ImplOursMatched, bench.KindNonMatching)
+	oursMatchedM := t.stat(bench.ImplOursMatched, bench.KindMatching)
+	peerNM := t.stat(bench.ImplPeerTag, bench.KindNonMatching)
+	peerM := t.stat(bench.ImplPeerTag, bench.KindMatching)
+	peerFNM := t.stat(bench.ImplPeerFilter, bench.KindNonMatching)
+	peerFM := t.stat(bench.ImplPeerFilter, bench.KindMatching)
+	p("| goal | target | measured | holds |")
+	p("|---|---|---:|---|")
+	p("| o365_detect / strings.Index, non-matching | ≤ 2× | %.2f× | %s |", oursNM.ns/idx.ns, yes(oursNM.ns/idx.ns <= 2))
+	p("| OTTL peer / o365_detect throughput, non-matching (tag only vs all) | ≥ 50× | %.0f× | %s |", peerNM.ns/oursNM.ns, yes(peerNM.ns/oursNM.ns >= 50))
+	p("| OTTL peer / o365_detect throughput, matching (tag only vs all) | ≥ 50× | %.1f× | %s |", peerM.ns/oursM.ns, yes(peerM.ns/oursM.ns >= 50))
+	p("| OTTL peer / o365_detect throughput, non-matching (tag + filter vs matched) | ≥ 50× | %.0f× | %s |", peerFNM.ns/oursMatchedNM.ns, yes(peerFNM.ns/oursMatchedNM.ns >= 50))
+	p("| OTTL peer / o365_detect throughput, matching (tag + filter vs matched) | ≥ 50× | %.1f× | %s |", peerFM.ns/oursMatchedM.ns, yes(peerFM.ns/oursMatchedM.ns >= 50))
+	p("| o365_detect per matching record (passthrough all) | ≤ 5 µs | %.2f µs | %s |", oursM.ns/1000, yes(oursM.ns <= 5000))
+	p("| o365_detect allocations per non-matching record | 0 | %s | %s |", allocs(oursNM.allocs), yes(oursNM.allocs == 0))
+	for _, c := range t.cmps {
+		p("| whole-collector throughput loss (wall), %s | ≤ 5 %% | %.1f %% (CPU: %.1f %%) | %s |", c.Label, 100*c.Loss(), 100*c.CPULoss(), yes(c.Loss() <= 0.05))
+	}
+}
+
+func sizes(lines []string) string {
+	n := make([]int, len(lines))
+	for i, l := range lines {
+		n[i] = len(l)
+	}
+	slices.Sort(n)
+	return fmt.Sprintf("%d–%d bytes, median %d", n[0], n[len(n)-1], n[len(n)/2])
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func num(ns float64) string {
+	switch {
+	case ns >= 100:
+		return group(int64(ns + 0.5))
+	default:
+		return fmt.Sprintf("%.1f", ns)
+	}
+}
+
+func rate(perSec float64) string {
+	return group(int64(perSec + 0.5))
+}
+
+func allocs(a float64) string {
+	if a == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%.2f", a)
+}
+
+// group writes n with thousands separators: 1,234,567.
+func group(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

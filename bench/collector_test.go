@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestGenerateInput checks that generated records are distinct and keep the
+// sample's verdicts.
+func TestGenerateInput(t *testing.T) {
+	r := loadSample(t)
+	tagged, err := TaggedByOurs(r.All)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "in.jsonl")
+	m, err := GenerateInput(path, r.All, tagged, 150)
+	require.NoError(t, err)
+	assert.Equal(t, 8+8+4, m) // 60 + 60 + the first 30 lines
+	lines, err := readLines(path)
+	require.NoError(t, err)
+	require.Len(t, lines, 150)
+	seen := map[string]bool{}
+	for _, l := range lines {
+		assert.False(t, seen[l])
+		seen[l] = true
+	}
+	got, err := TaggedByOurs(lines)
+	require.NoError(t, err)
+	n := 0
+	for _, g := range got {
+		if g {
+			n++
+		}
+	}
+	assert.Equal(t, m, n)
+}
+
+// TestCollectorSmoke runs both collector sides on a few thousand records when
+// O365DETECT_BIN names the collector binary.
+func TestCollectorSmoke(t *testing.T) {
+	bin := os.Getenv("O365DETECT_BIN")
+	if bin == "" {
+		t.Skip("O365DETECT_BIN not set")
+	}
+	r := loadSample(t)
+	c, err := CompareCollector(context.Background(), bin, "mix", r.All, 3000, 1, func(s string) { t.Log(s) })
+	require.NoError(t, err)
+	assert.Equal(t, 400, c.Matching)
+	assert.Greater(t, c.Baseline[0].Wall, time.Duration(0))
+}
+
+// TestMarkCounter checks that markers split across reads are counted once.
+func TestMarkCounter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	var content []byte
+	for i := 0; i < 1000; i++ {
+		content = append(content, []byte(`{"key":"log.file.name"},"key":"security_rule.uuid","eventName":"o365_detect.detection"`)...)
+		content = append(content, make([]byte, i%37)...)
+	}
+	require.NoError(t, os.WriteFile(path, content, 0o644))
+	for _, size := range []int{40, 41, 64, 100, 1 << 20} {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		c := &markCounter{marks: [][]byte{markInput, markRule, markDetection}, buf: make([]byte, size), counts: make([]int, 3)}
+		require.NoError(t, c.drain(f))
+		f.Close()
+		assert.Equal(t, []int{1000, 1000, 1000}, c.counts, "buffer %d", size)
+	}
+}

@@ -1,0 +1,127 @@
+// Package bench measures the o365_detect processor side by side with the
+// physical floor (a plain substring scan), a full encoding/json decode and the
+// best OTTL equivalent built from contrib components at the same collector
+// release (transform + filter v0.158.0), plus a whole-collector comparison.
+//
+// It is a separate Go module so that the transform and filter processors
+// never enter the root module. `bash bench/run.sh` (what `make bench` calls)
+// prints the one table; `go test -bench . -benchmem` in this folder runs the
+// same benchmarks the usual way.
+package bench // import "github.com/o365detect/o365detect/bench"
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// SampleRel is the sample file, relative to the repository root.
+const SampleRel = "testdata/o365/sample.jsonl"
+
+// Observed is the ObservedTimestamp of every benchmark record.
+var Observed = time.Date(2025, 3, 7, 9, 0, 0, 0, time.UTC)
+
+// Records are the sample lines, split by the processor's own verdict.
+type Records struct {
+	All         []string
+	Matching    []string
+	NonMatching []string
+}
+
+// LoadSample reads sample.jsonl under the repository root and splits it into
+// the lines o365_detect tags and the rest.
+func LoadSample(root string) (*Records, error) {
+	lines, err := readLines(filepath.Join(root, SampleRel))
+	if err != nil {
+		return nil, err
+	}
+	r := &Records{All: lines}
+	tagged, err := TaggedByOurs(lines)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range lines {
+		if tagged[i] {
+			r.Matching = append(r.Matching, l)
+		} else {
+			r.NonMatching = append(r.NonMatching, l)
+		}
+	}
+	if len(r.Matching) == 0 || len(r.NonMatching) == 0 {
+		return nil, fmt.Errorf("%s: %d matching, %d non-matching records; expected both", SampleRel, len(r.Matching), len(r.NonMatching))
+	}
+	return r, nil
+}
+
+// TaggedByOurs runs the lines through o365_detect (passthrough all) and
+// reports which ones it tagged.
+func TaggedByOurs(lines []string) ([]bool, error) {
+	sink := new(consumertest.LogsSink)
+	p, err := NewOurs("all", sink)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Shutdown(context.Background())
+	if err := p.ConsumeLogs(context.Background(), Batch(lines)); err != nil {
+		return nil, err
+	}
+	all := sink.AllLogs()
+	if len(all) == 0 {
+		return nil, fmt.Errorf("o365_detect forwarded nothing")
+	}
+	lrs := all[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	if lrs.Len() != len(lines) {
+		return nil, fmt.Errorf("o365_detect forwarded %d of %d records", lrs.Len(), len(lines))
+	}
+	tagged := make([]bool, len(lines))
+	for i := range tagged {
+		_, tagged[i] = lrs.At(i).Attributes().Get("security_rule.uuid")
+	}
+	return tagged, nil
+}
+
+// Batch builds one batch the way filelog delivers lines without a parser:
+// one resource, one scope, each line a string body with the log.file.name
+// attribute and an ObservedTimestamp.
+func Batch(lines []string) plog.Logs {
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	lrs.EnsureCapacity(len(lines))
+	for _, l := range lines {
+		lr := lrs.AppendEmpty()
+		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(Observed))
+		lr.Attributes().PutStr("log.file.name", "audit.jsonl")
+		lr.Body().SetStr(l)
+	}
+	return ld
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if len(sc.Bytes()) > 0 {
+			lines = append(lines, sc.Text())
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("%s: no records", path)
+	}
+	return lines, nil
+}
