@@ -151,6 +151,13 @@ func TestParseCreationTime(t *testing.T) {
 		{"2025-03-04T12:15:30+02:00", "2025-03-04T10:15:30Z"},
 		{"2025-03-04T05:15:30.25-05:00", "2025-03-04T10:15:30.25Z"},
 		{"2025-03-04 10:15:30", ""},
+		{"2024-02-29T23:59:59", "2024-02-29T23:59:59Z"},
+		{"2025-02-29T10:00:00", ""},
+		{"2025-13-01T10:00:00", ""},
+		{"2025-03-04T24:00:00", ""},
+		{"2025-03-04T10:60:00", ""},
+		{"2025-03-04T10:00:60", ""},
+		{"2025-03-0xT10:00:00", ""},
 		{"03/04/2025 10:15:30", ""},
 		{"", ""},
 	}
@@ -202,4 +209,21 @@ func TestRowClone(t *testing.T) {
 	c := r.Clone()
 	assert.Equal(t, r, c)
 	assert.Equal(t, 1.0, testing.AllocsPerRun(10, func() { _ = r.Clone() }), "one allocation for all seven strings")
+}
+
+// FuzzParseCreationTime checks the fast layout parser against time.Parse.
+func FuzzParseCreationTime(f *testing.F) {
+	for _, s := range []string{"2025-03-04T10:15:30", "2024-02-29T23:59:59", "2025-02-29T10:00:00", "0000-01-01T00:00:00", "2025-03-04T10:15:3x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := rule.ParseCreationTime(s)
+		want, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			want, err = time.Parse(rule.TimeFormat, s)
+		}
+		if ok != (err == nil) || (ok && !got.Equal(want)) {
+			t.Fatalf("%q: got %v %v, time.Parse %v %v", s, got, ok, want, err)
+		}
+	})
 }

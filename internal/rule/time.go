@@ -10,6 +10,9 @@ const TimeFormat = "2006-01-02T15:04:05"
 // explicit offset are accepted too (time.Parse accepts a fraction after the
 // seconds even when the layout has none).
 func ParseCreationTime(s string) (time.Time, bool) {
+	if t, ok := parseUTCSeconds(s); ok {
+		return t, true
+	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), true
 	}
@@ -23,4 +26,40 @@ func ParseCreationTime(s string) (time.Time, bool) {
 // no zone and no fraction (truncated, as strftime's %S is).
 func FormatTime(t time.Time) string {
 	return t.UTC().Format(TimeFormat)
+}
+
+// parseUTCSeconds parses the schema's own layout, 2006-01-02T15:04:05 with
+// no fraction or zone, without time.Parse's generality: it is what nearly
+// every record carries, and this path runs once per match.
+func parseUTCSeconds(s string) (time.Time, bool) {
+	if len(s) != len(TimeFormat) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+		day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC), true
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
