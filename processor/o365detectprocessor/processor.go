@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/metric"
@@ -220,123 +218,6 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return p.next.ConsumeLogs(ctx, ld)
 }
 
-// hit is one matching audit record found in a log record, from either
-// source.
-type hit struct {
-	row       rule.Row
-	partner   string
-	eventTime time.Time
-	id        string   // the record's id, for de-duplication
-	appIDs    []string // ids the actor may be known by, for app allowlisting
-}
-
-// inspect runs the detection on one log record and reports whether it held
-// a match that was neither allowlisted nor a repeated delivery. Matches are
-// tagged and counted into the batch.
-func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRecord) bool {
-	rec := &b.rec
-	status := record.Skipped
-	if p.managementActivity {
-		status = p.reader.Read(lr, rec)
-	}
-	switch status {
-	case record.Invalid:
-		p.invalid(b, lr)
-		return false
-	case record.Decoded:
-		if rule.Match(rec) {
-			h := hit{
-				row:       rule.NewRow(rec),
-				partner:   rule.PartnerTenant(rec),
-				eventTime: eventTime(rec.CreationTime.Str(), lr, b.arrived),
-				id:        rec.ID.Str(),
-				appIDs:    rec.ActorIDs,
-			}
-			return p.accept(b, res, lr, &h, false)
-		}
-	}
-	if !p.entra {
-		return false
-	}
-	b.entra, status = p.reader.ReadEntra(lr, b.entra[:0], status == record.Skipped && p.managementActivity)
-	if status == record.Invalid {
-		p.invalid(b, lr)
-		return false
-	}
-	// A body holding several records is tagged with its first kept match;
-	// every match counts into its own group.
-	tagged := false
-	for i := range b.entra {
-		e := &b.entra[i]
-		if !rule.MatchEntra(e) {
-			continue
-		}
-		h := hit{
-			row:       rule.NewEntraRow(e, p.cfg.SignatureIDField != ""),
-			partner:   rule.EntraPartnerTenant(e),
-			eventTime: eventTime(e.Time, lr, b.arrived),
-			id:        e.ID,
-			appIDs:    []string{e.AppID},
-		}
-		if p.accept(b, res, lr, &h, tagged) {
-			tagged = true
-		}
-	}
-	return tagged
-}
-
-func (p *detectProcessor) invalid(b *batch, lr plog.LogRecord) {
-	b.counts.invalid++
-	if ce := p.logger.Check(zap.DebugLevel, "record looked like a cross-tenant access change but is not valid JSON; passed through untouched"); ce != nil {
-		ce.Write(zap.Int("body_bytes", len(lr.Body().AsString())))
-	}
-}
-
-// accept applies the filter macro's tuning and de-duplication to a hit, then
-// tags the record (unless an earlier hit in it did) and counts the hit.
-func (p *detectProcessor) accept(b *batch, res pcommon.Resource, lr plog.LogRecord, h *hit, tagged bool) bool {
-	if p.allow.allows(subject{user: h.row.User, partner: h.partner, appIDs: h.appIDs}, b.arrived) {
-		b.counts.allowlisted++
-		return false
-	}
-	if p.dedup != nil && h.id != "" {
-		if !p.dedup.firstDelivery(h.id, b.arrived) {
-			b.counts.duplicates++
-			return false
-		}
-		b.ids = append(b.ids, seenID{ID: strings.Clone(h.id), Seen: b.arrived.UnixNano()})
-	}
-	b.counts.matched++
-	if !tagged {
-		m := output.Match{Row: h.row, Partner: h.partner, EventTime: h.eventTime}
-		p.profile.Tag(lr.Attributes(), &m)
-	}
-	if !p.cfg.EmitDetections {
-		return true
-	}
-	if b.groups == nil {
-		b.groups = aggregate.New()
-	}
-	b.groups.Add(h.row, h.eventTime, b.arrived, res, h.partner)
-	return true
-}
-
-// eventTime is the record's _time: its own time (CreationTime or
-// activityDateTime), else the log record's Timestamp, else its
-// ObservedTimestamp, else the arrival time.
-func eventTime(recordTime string, lr plog.LogRecord, arrived time.Time) time.Time {
-	if t, ok := rule.ParseCreationTime(recordTime); ok {
-		return t
-	}
-	if ts := lr.Timestamp(); ts != 0 {
-		return ts.AsTime()
-	}
-	if ts := lr.ObservedTimestamp(); ts != 0 {
-		return ts.AsTime()
-	}
-	return arrived
-}
-
 // commit merges a batch's groups into the open ones and journals them
 // before ConsumeLogs returns. Reaching max_groups emits every open group at
 // once rather than dropping any.
@@ -370,43 +251,4 @@ func (p *detectProcessor) flush(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 	return p.emit(ctx, groups)
-}
-
-// holdSuppressed keeps back the groups whose row was emitted less than the
-// suppression period ago: they stay open and keep counting until the first
-// window end after the period. The caller holds p.mu.
-func (p *detectProcessor) holdSuppressed(groups []*aggregate.Group) []*aggregate.Group {
-	now := p.now()
-	for row, until := range p.suppressed {
-		if !now.Before(until) {
-			delete(p.suppressed, row)
-		}
-	}
-	out := groups[:0]
-	var held []*aggregate.Group
-	for _, g := range groups {
-		if _, ok := p.suppressed[g.Key]; ok {
-			held = append(held, g)
-			continue
-		}
-		out = append(out, g)
-	}
-	p.agg.Merge(held)
-	return out
-}
-
-// suppress starts the suppression period of rows just emitted. The map is
-// bounded by max_groups; past it a row is simply not suppressed, which errs
-// towards more detection records, never fewer. The caller holds p.mu.
-func (p *detectProcessor) suppress(groups []*aggregate.Group) {
-	if p.cfg.Suppression <= 0 {
-		return
-	}
-	until := p.now().Add(p.cfg.Suppression)
-	for _, g := range groups {
-		if len(p.suppressed) >= p.cfg.MaxGroups {
-			return
-		}
-		p.suppressed[g.Key] = until
-	}
 }

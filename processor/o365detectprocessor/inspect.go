@@ -1,0 +1,132 @@
+package o365detectprocessor // import "github.com/o365detect/o365detect/processor/o365detectprocessor"
+
+import (
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/o365detect/o365detect/internal/aggregate"
+	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/record"
+	"github.com/o365detect/o365detect/internal/rule"
+)
+
+// hit is one matching audit record found in a log record, from either
+// source.
+type hit struct {
+	row       rule.Row
+	partner   string
+	eventTime time.Time
+	id        string   // the record's id, for de-duplication
+	appIDs    []string // ids the actor may be known by, for app allowlisting
+}
+
+// inspect runs the detection on one log record and reports whether it held
+// a match that was neither allowlisted nor a repeated delivery. Matches are
+// tagged and counted into the batch.
+func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRecord) bool {
+	rec := &b.rec
+	status := record.Skipped
+	if p.managementActivity {
+		status = p.reader.Read(lr, rec)
+	}
+	switch status {
+	case record.Invalid:
+		p.invalid(b, lr)
+		return false
+	case record.Decoded:
+		if rule.Match(rec) {
+			h := hit{
+				row:       rule.NewRow(rec),
+				partner:   rule.PartnerTenant(rec),
+				eventTime: eventTime(rec.CreationTime.Str(), lr, b.arrived),
+				id:        rec.ID.Str(),
+				appIDs:    rec.ActorIDs,
+			}
+			return p.accept(b, res, lr, &h, false)
+		}
+	}
+	if !p.entra {
+		return false
+	}
+	b.entra, status = p.reader.ReadEntra(lr, b.entra[:0], status == record.Skipped && p.managementActivity)
+	if status == record.Invalid {
+		p.invalid(b, lr)
+		return false
+	}
+	// A body holding several records is tagged with its first kept match;
+	// every match counts into its own group.
+	tagged := false
+	for i := range b.entra {
+		e := &b.entra[i]
+		if !rule.MatchEntra(e) {
+			continue
+		}
+		h := hit{
+			row:       rule.NewEntraRow(e, p.cfg.SignatureIDField != ""),
+			partner:   rule.EntraPartnerTenant(e),
+			eventTime: eventTime(e.Time, lr, b.arrived),
+			id:        e.ID,
+			appIDs:    []string{e.AppID},
+		}
+		if p.accept(b, res, lr, &h, tagged) {
+			tagged = true
+		}
+	}
+	return tagged
+}
+
+func (p *detectProcessor) invalid(b *batch, lr plog.LogRecord) {
+	b.counts.invalid++
+	if ce := p.logger.Check(zap.DebugLevel, "record looked like a cross-tenant access change but is not valid JSON; passed through untouched"); ce != nil {
+		ce.Write(zap.Int("body_bytes", len(lr.Body().AsString())))
+	}
+}
+
+// accept applies the filter macro's tuning and de-duplication to a hit, then
+// tags the record (unless an earlier hit in it did) and counts the hit.
+func (p *detectProcessor) accept(b *batch, res pcommon.Resource, lr plog.LogRecord, h *hit, tagged bool) bool {
+	if p.allow.allows(subject{user: h.row.User, partner: h.partner, appIDs: h.appIDs}, b.arrived) {
+		b.counts.allowlisted++
+		return false
+	}
+	if p.dedup != nil && h.id != "" {
+		if !p.dedup.firstDelivery(h.id, b.arrived) {
+			b.counts.duplicates++
+			return false
+		}
+		b.ids = append(b.ids, seenID{ID: strings.Clone(h.id), Seen: b.arrived.UnixNano()})
+	}
+	b.counts.matched++
+	if !tagged {
+		m := output.Match{Row: h.row, Partner: h.partner, EventTime: h.eventTime}
+		p.profile.Tag(lr.Attributes(), &m)
+	}
+	if !p.cfg.EmitDetections {
+		return true
+	}
+	if b.groups == nil {
+		b.groups = aggregate.New()
+	}
+	b.groups.Add(h.row, h.eventTime, b.arrived, res, h.partner)
+	return true
+}
+
+// eventTime is the record's _time: its own time (CreationTime or
+// activityDateTime), else the log record's Timestamp, else its
+// ObservedTimestamp, else the arrival time.
+func eventTime(recordTime string, lr plog.LogRecord, arrived time.Time) time.Time {
+	if t, ok := rule.ParseCreationTime(recordTime); ok {
+		return t
+	}
+	if ts := lr.Timestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	if ts := lr.ObservedTimestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	return arrived
+}
