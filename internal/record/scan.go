@@ -2,6 +2,7 @@ package record // import "github.com/o365detect/o365detect/internal/record"
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -399,7 +400,9 @@ func (sc *scanner) rawStr() (raw string, plain, ok bool) {
 	i := start
 	for {
 		for i+8 <= len(s) {
-			if stopBytes(load64(s, i)) != 0 {
+			if m := stopBytes(load64(s, i)); m != 0 {
+				// The lowest flagged byte is always a real stop byte.
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8
