@@ -25,7 +25,8 @@ type Group struct {
 	Last  time.Time
 	// Opened is when the group's first record arrived.
 	Opened time.Time
-	// Resource is a copy of the resource of the group's first record.
+	// Resource is a copy of the resource of the group's first record. It
+	// may be shared with other groups and is only read.
 	Resource pcommon.Resource
 	// Partners are the distinct partner tenants the group's records added
 	// or deleted, in first-seen order, at most MaxPartners.
@@ -58,8 +59,9 @@ func New() *Aggregator {
 }
 
 // Add counts one record with the given row, event time and partner tenant
-// ("" if unknown). arrived is the processing time; res is copied only when
-// the record opens a group.
+// ("" if unknown). arrived is the processing time. res becomes the
+// resource of a group the record opens: the caller hands over a copy it
+// owns and never changes, which groups may share.
 func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon.Resource, partner string) {
 	if g, ok := a.groups[key]; ok {
 		g.addPartner(partner)
@@ -78,9 +80,8 @@ func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon
 		First:    eventTime,
 		Last:     eventTime,
 		Opened:   arrived,
-		Resource: pcommon.NewResource(),
+		Resource: res,
 	}
-	res.CopyTo(g.Resource)
 	g.addPartner(partner)
 	a.groups[g.Key] = g
 	a.order = append(a.order, g)

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -27,7 +26,7 @@ type hit struct {
 // inspect runs the detection on one log record and reports whether it held
 // a match that was neither allowlisted nor a repeated delivery. Matches are
 // tagged and counted into the batch.
-func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRecord) bool {
+func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 	rec := &b.rec
 	status := record.Skipped
 	if p.managementActivity {
@@ -46,7 +45,7 @@ func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRec
 				id:        rec.ID.Str(),
 				appIDs:    rec.ActorIDs,
 			}
-			return p.accept(b, res, lr, &h, false)
+			return p.accept(b, lr, &h, false)
 		}
 	}
 	if !p.entra {
@@ -72,7 +71,7 @@ func (p *detectProcessor) inspect(b *batch, res pcommon.Resource, lr plog.LogRec
 			id:        e.ID,
 			appIDs:    []string{e.AppID},
 		}
-		if p.accept(b, res, lr, &h, tagged) {
+		if p.accept(b, lr, &h, tagged) {
 			tagged = true
 		}
 	}
@@ -88,7 +87,7 @@ func (p *detectProcessor) invalid(b *batch, lr plog.LogRecord) {
 
 // accept applies the filter macro's tuning and de-duplication to a hit, then
 // tags the record (unless an earlier hit in it did) and counts the hit.
-func (p *detectProcessor) accept(b *batch, res pcommon.Resource, lr plog.LogRecord, h *hit, tagged bool) bool {
+func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *hit, tagged bool) bool {
 	if p.allow.allows(subject{user: h.row.User, partner: h.partner, appIDs: h.appIDs}, b.arrived) {
 		b.counts.allowlisted++
 		return false
@@ -111,7 +110,7 @@ func (p *detectProcessor) accept(b *batch, res pcommon.Resource, lr plog.LogReco
 	if b.groups == nil {
 		b.groups = aggregate.New()
 	}
-	b.groups.Add(h.row, h.eventTime, b.arrived, res, h.partner)
+	b.groups.Add(h.row, h.eventTime, b.arrived, b.resourceCopy(), h.partner)
 	return true
 }
 

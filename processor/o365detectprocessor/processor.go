@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/metric"
@@ -175,7 +176,27 @@ type batch struct {
 	rec     record.Record
 	entra   []record.EntraRecord  // reused across the batch's records
 	groups  *aggregate.Aggregator // created on the first match
-	ids     []seenID              // Ids remembered for de-duplication
+	// res is the resource of the records being inspected; resCopy, made
+	// on its first match, is shared by the groups those records open.
+	res     pcommon.Resource
+	resCopy *pcommon.Resource
+	ids     []seenID // Ids remembered for de-duplication
+}
+
+// setResource starts the records of another resource.
+func (b *batch) setResource(res pcommon.Resource) {
+	b.res, b.resCopy = res, nil
+}
+
+// resourceCopy returns a copy of the current resource, made once per
+// resource and batch however many groups its records open.
+func (b *batch) resourceCopy() pcommon.Resource {
+	if b.resCopy == nil {
+		c := pcommon.NewResource()
+		b.res.CopyTo(c)
+		b.resCopy = &c
+	}
+	return *b.resCopy
 }
 
 // ConsumeLogs inspects every record, tags the matches and counts them into
@@ -189,20 +210,22 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if p.cfg.Passthrough == PassthroughAll {
 		for i := 0; i < rls.Len(); i++ {
 			rl := rls.At(i)
+			b.setResource(rl.Resource())
 			sls := rl.ScopeLogs()
 			for j := 0; j < sls.Len(); j++ {
 				lrs := sls.At(j).LogRecords()
 				for k := 0; k < lrs.Len(); k++ {
-					p.inspect(&b, rl.Resource(), lrs.At(k))
+					p.inspect(&b, lrs.At(k))
 				}
 			}
 		}
 	} else {
 		keepMatches := p.cfg.Passthrough == PassthroughMatched
 		rls.RemoveIf(func(rl plog.ResourceLogs) bool {
+			b.setResource(rl.Resource())
 			rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 				sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-					return !(p.inspect(&b, rl.Resource(), lr) && keepMatches)
+					return !(p.inspect(&b, lr) && keepMatches)
 				})
 				return sl.LogRecords().Len() == 0
 			})
