@@ -77,7 +77,7 @@ GO_SOURCES := $(shell find . \( -path ./build -o -path ./.tools -o -path ./.git 
 	-o -type f -name '*.go' ! -name '*_test.go' -print)
 BIN_INPUTS := builder-config.yaml $(wildcard go.mod go.sum $(BUILD_DIR)/go.sum) $(GO_SOURCES)
 
-.PHONY: all build run test lint generate clean bench fuzz gosum help
+.PHONY: all build run test lint generate clean bench fuzz flood gosum help
 
 all: build
 
@@ -89,6 +89,7 @@ help:
 	@echo "make generate  regenerate the processor's mdatagen files"
 	@echo "make bench     build, then print the benchmark table (about 3 minutes)"
 	@echo "make fuzz      run each fuzz target for FUZZTIME (default 10m)"
+	@echo "make flood     build, then send 1M records to one collector (peak RSS, time, no row lost)"
 	@echo "make gosum     refresh the committed $(BUILD_DIR)/go.sum (GONOSUMDB = the checksum-DB gaps)"
 	@echo "make clean     remove bin/ and the generated $(BUILD_DIR)/ sources (keeps $(BUILD_DIR)/go.sum)"
 
@@ -150,6 +151,7 @@ lint:
 	unformatted=$$(gofmt -l $$files); \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l: these files need gofmt -w:" >&2; echo "$$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags flood ./internal/e2e/
 
 # mdatagen is pinned as a tool in internal/tools/go.mod (`go install` of
 # mdatagen fails because its go.mod has replace directives).
@@ -177,6 +179,12 @@ fuzz:
 	  echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+# One million unique-user matches through one collector: peak RSS, time, and
+# that every row comes out (early emission at max_groups). Not part of make
+# test (build tag flood); writes about 1.3 GB under the test's temp dir.
+flood: build
+	$(GO) test -tags flood -run '^TestFlood$$' -count=1 -timeout 30m -v ./internal/e2e/
 
 # Keeps .tools/ (the pinned ocb) and the committed build/go.sum.
 clean:
