@@ -12,14 +12,15 @@ import (
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
-// emit sends one detection record per group to the next consumer. Groups it
-// refuses with a retryable error go back into the aggregator and are tried
-// again at the next window; a permanent refusal is logged and counted.
-func (p *detectProcessor) emit(ctx context.Context, groups []*aggregate.Group) error {
+// emit sends one detection record per group of f to the next consumer.
+// Groups it refuses with a retryable error go back into the aggregator and
+// are tried again at the next window; a permanent refusal is logged and
+// counted.
+func (p *detectProcessor) emit(ctx context.Context, f flight) error {
+	groups := f.groups
 	if len(groups) == 0 {
 		return nil
 	}
-	flight := p.takeOff(groups)
 	err := p.next.ConsumeLogs(ctx, p.detections(groups))
 	n := int64(len(groups))
 	var dropped int
@@ -42,7 +43,7 @@ func (p *detectProcessor) emit(ctx context.Context, groups []*aggregate.Group) e
 			zap.Int64("detections", n), zap.Error(err))
 	}
 	retry := err != nil && dropped == 0
-	if overflow := p.land(flight, groups, retry); overflow > 0 {
+	if overflow := p.land(f.id, groups, retry); overflow > 0 {
 		dropped = overflow
 		p.logger.Error("retry buffer is full (max_groups); detection records are lost",
 			zap.Int("detections", overflow), zap.Int("max_groups", p.cfg.MaxGroups))
@@ -53,16 +54,17 @@ func (p *detectProcessor) emit(ctx context.Context, groups []*aggregate.Group) e
 	return err
 }
 
-// takeOff records groups as in flight, so a journal compaction keeps them
-// until their emission is settled.
-func (p *detectProcessor) takeOff(groups []*aggregate.Group) uint64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// takeOff registers drained groups as in flight, so a journal compaction
+// keeps them until their emission is settled. The caller holds p.mu.
+func (p *detectProcessor) takeOff(groups []*aggregate.Group) flight {
+	if len(groups) == 0 {
+		return flight{}
+	}
 	p.flightSeq++
 	if p.journal != nil {
 		p.inflight[p.flightSeq] = groups
 	}
-	return p.flightSeq
+	return flight{id: p.flightSeq, groups: groups}
 }
 
 // land settles an emission: refused groups are merged back (keeping at most

@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
-	"github.com/o365detect/o365detect/internal/aggregate"
 	"github.com/o365detect/o365detect/internal/output"
 	"github.com/o365detect/o365detect/internal/record"
 	"github.com/o365detect/o365detect/internal/rule"
@@ -107,10 +106,7 @@ func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *hit, tagged boo
 	if !p.cfg.EmitDetections {
 		return true
 	}
-	if b.groups == nil {
-		b.groups = aggregate.New()
-	}
-	b.groups.Add(h.row, h.eventTime, b.arrived, b.resourceCopy(), h.partner)
+	b.adds = append(b.adds, pendingAdd{row: h.row, eventTime: h.eventTime, partner: h.partner, resource: b.resourceCopy()})
 	return true
 }
 

@@ -128,6 +128,19 @@ func (p *detectProcessor) openJournal(ctx context.Context, host component.Host) 
 	return nil
 }
 
+// journalGroups turns a batch's matches into count-1 groups for the journal.
+func journalGroups(adds []pendingAdd, arrived time.Time) []*aggregate.Group {
+	groups := make([]*aggregate.Group, len(adds))
+	for i, a := range adds {
+		g := &aggregate.Group{Key: a.row, Count: 1, First: a.eventTime, Last: a.eventTime, Opened: arrived, Resource: a.resource}
+		if a.partner != "" {
+			g.Partners = []string{a.partner}
+		}
+		groups[i] = g
+	}
+	return groups
+}
+
 // appendJournal records one batch. The caller holds p.mu.
 func (p *detectProcessor) appendJournal(groups []*aggregate.Group, ids []seenID) {
 	if p.journal == nil || (len(groups) == 0 && len(ids) == 0) {

@@ -174,8 +174,8 @@ type batch struct {
 	arrived time.Time
 	counts  batchCounts
 	rec     record.Record
-	entra   []record.EntraRecord  // reused across the batch's records
-	groups  *aggregate.Aggregator // created on the first match
+	entra   []record.EntraRecord // reused across the batch's records
+	adds    []pendingAdd         // the batch's matches, counted at commit
 	// res is the resource of the records being inspected; resCopy, made
 	// on its first match, is shared by the groups those records open.
 	res     pcommon.Resource
@@ -241,27 +241,45 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return p.next.ConsumeLogs(ctx, ld)
 }
 
-// commit merges a batch's groups into the open ones and journals them
-// before ConsumeLogs returns. Reaching max_groups emits every open group at
-// once rather than dropping any.
+// pendingAdd is one match waiting to be counted into its group.
+type pendingAdd struct {
+	row       rule.Row
+	eventTime time.Time
+	partner   string
+	resource  pcommon.Resource
+}
+
+// flight is a set of groups drained for emission. Draining and registering
+// them as in flight happen under one lock, so that a journal compaction in
+// between can never leave them out.
+type flight struct {
+	id     uint64
+	groups []*aggregate.Group
+}
+
+// commit counts a batch's matches into their groups under one lock,
+// journaling them first so the journal always covers the open groups.
+// Reaching max_groups drains every open group for emission at once rather
+// than dropping any; the emission happens after the lock is released.
 func (p *detectProcessor) commit(ctx context.Context, b *batch) {
-	if b.groups == nil && len(b.ids) == 0 {
+	if len(b.adds) == 0 && len(b.ids) == 0 {
 		return
 	}
-	var groups []*aggregate.Group
-	if b.groups != nil {
-		groups = b.groups.Drain()
-	}
+	var full []flight
 	p.mu.Lock()
-	p.appendJournal(groups, b.ids)
-	p.agg.Merge(groups)
-	var full []*aggregate.Group
-	if p.agg.Len() >= p.cfg.MaxGroups {
-		full = p.agg.Drain()
+	if p.journal != nil {
+		p.appendJournal(journalGroups(b.adds, b.arrived), b.ids)
+	}
+	for i := range b.adds {
+		a := &b.adds[i]
+		p.agg.Add(a.row, a.eventTime, b.arrived, a.resource, a.partner)
+		if p.agg.Len() >= p.cfg.MaxGroups {
+			full = append(full, p.takeOff(p.agg.Drain()))
+		}
 	}
 	p.mu.Unlock()
-	if full != nil {
-		_ = p.emit(ctx, full)
+	for _, f := range full {
+		_ = p.emit(ctx, f)
 	}
 }
 
@@ -272,6 +290,7 @@ func (p *detectProcessor) flush(ctx context.Context) error {
 	if p.cfg.Suppression > 0 && !p.stopping.Load() {
 		groups = p.holdSuppressed(groups)
 	}
+	f := p.takeOff(groups)
 	p.mu.Unlock()
-	return p.emit(ctx, groups)
+	return p.emit(ctx, f)
 }

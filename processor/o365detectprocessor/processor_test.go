@@ -138,10 +138,12 @@ func TestMaxGroupsWithinOneBatch(t *testing.T) {
 		lines = append(lines, match(fmt.Sprintf("user%d@contoso.com", i), fmt.Sprint(i), "2025-03-04T10:00:00"))
 	}
 	consume(t, h, lines...)
-	assert.Len(t, detections(h.sink), 7, "a batch past max_groups is emitted whole, at once")
+	assert.Len(t, detections(h.sink), 6, "each time the open groups reach max_groups they are emitted, mid-batch too")
 	h.p.mu.Lock()
-	defer h.p.mu.Unlock()
-	assert.Zero(t, h.p.agg.Len())
+	assert.Equal(t, 1, h.p.agg.Len())
+	h.p.mu.Unlock()
+	h.endWindow()
+	assert.Len(t, detections(h.sink), 7)
 }
 
 func TestAllowlist(t *testing.T) {
