@@ -52,21 +52,19 @@ OCB_FLAGS ?=
 #   -buildvcs=false    The binary is versioned by dist.version; VCS stamping a
 #                      generated module buys nothing and fails with "error
 #                      obtaining VCS status" on checkouts git does not trust
-#                      (e.g. owned by another uid in CI). It is also this
-#                      project's machine default (go env GOFLAGS).
+#                      (e.g. owned by another uid in CI).
 # Whatever GOFLAGS go would otherwise use (environment or `go env -w`, e.g.
 # -modcacherw) is kept: setting GOFLAGS in the environment replaces the go env
 # file value instead of merging with it, so read it through `go env`.
 OCB_GOFLAGS = $(strip $(filter-out -e -buildvcs%,$(shell $(GO) env GOFLAGS)) -e -buildvcs=false)
 
-# Checksum-database gaps (workaround, see builder-config.yaml): sum.golang.org
-# does not serve these module paths at v0.158.0, so their hashes live in the
-# committed build/go.sum. Only `make gosum` sets GONOSUMDB, to exactly these
-# module paths (never a prefix, never GOSUMDB=off). The first six are the ones
-# listed in the shared build-environment notes; extension/ackextension (imported
-# by the splunk_hec receiver) is a seventh gap found here: `go mod tidy -e`
-# silently drops it and the build then fails with "missing go.sum entry for
-# module providing package .../extension/ackextension".
+# Checksum-database gaps (workaround, see builder-config.yaml): the checksum
+# database does not serve these module paths at v0.158.0, so their hashes live
+# in the committed build/go.sum. Only `make gosum` sets GONOSUMDB, to exactly
+# these module paths (never a prefix, never GOSUMDB=off). extension/ackextension
+# (imported by the splunk_hec receiver) is the easy one to miss: `go mod tidy
+# -e` silently drops it and the build then fails with "missing go.sum entry
+# for module providing package .../extension/ackextension".
 CONTRIB := github.com/open-telemetry/opentelemetry-collector-contrib
 SUMDB_GAPS := $(CONTRIB)/exporter/splunkhecexporter,$(CONTRIB)/receiver/splunkhecreceiver,$(CONTRIB)/internal/splunk,$(CONTRIB)/pkg/batchperresourceattr,$(CONTRIB)/pkg/translator/pprof,$(CONTRIB)/pkg/translator/splunk,$(CONTRIB)/extension/ackextension
 
@@ -158,7 +156,6 @@ lint:
 generate:
 	cd processor/o365detectprocessor && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
 
-# Placeholder: another engineer owns the benchmarks.
 # Benchmark table (bench/ is a separate Go module, so the transform/filter
 # processors of the OTTL peer stay out of the root module). See BENCHMARKS.md.
 # More repetitions: make bench BENCH_FLAGS='-count 5 -runs 5'

@@ -27,10 +27,8 @@ const hecReceiverConfig = `
 receivers:
   splunk_hec:
     endpoint: 127.0.0.1:{{.HECPort}}
-{{- if .Auth}}
     auth:
       authenticator: bearertokenauth
-{{- end}}
 exporters:
   file:
     path: {{.Output}}
@@ -38,13 +36,11 @@ exporters:
 extensions:
   health_check:
     endpoint: 127.0.0.1:{{.HealthPort}}
-{{- if .Auth}}
   bearertokenauth:
     scheme: Splunk
     token: ${env:O365_HEC_TOKEN}
-{{- end}}
 service:` + telemetryOff + `
-  extensions: [health_check{{if .Auth}}, bearertokenauth{{end}}]
+  extensions: [health_check, bearertokenauth]
   pipelines:
     logs:
       receivers: [splunk_hec]
@@ -110,12 +106,12 @@ func TestSplunkHEC(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			runHEC(t, true, tt.sendToken, tt.refused)
+			runHEC(t, tt.sendToken, tt.refused)
 		})
 	}
 }
 
-func runHEC(t *testing.T, auth bool, sendToken string, refused bool) {
+func runHEC(t *testing.T, sendToken string, refused bool) {
 	dir := t.TempDir()
 	input := filepath.Join(dir, "sample.jsonl")
 	copyFile(t, testdataPath(t, "sample.jsonl"), input)
@@ -126,7 +122,7 @@ func runHEC(t *testing.T, auth bool, sendToken string, refused bool) {
 
 	b, ports := startListening(t, "B (splunk_hec receiver)", 2, func(ports []int) string {
 		return writeConfig(t, dir, "b", hecReceiverConfig, map[string]any{
-			"HealthPort": ports[0], "HECPort": ports[1], "Output": outB, "Auth": auth,
+			"HealthPort": ports[0], "HECPort": ports[1], "Output": outB,
 		})
 	}, "O365_HEC_TOKEN="+hecToken)
 	hecPort := ports[1]
