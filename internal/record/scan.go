@@ -253,18 +253,8 @@ func (sc *scanner) skip() bool {
 	case '"':
 		_, _, ok := sc.rawStr()
 		return ok
-	case '{':
-		sc.enter('{')
-		if sc.depth > maxDepth {
-			return false
-		}
-		return sc.members(func(string) bool { return sc.skip() })
-	case '[':
-		sc.enter('[')
-		if sc.depth > maxDepth {
-			return false
-		}
-		return sc.elements(sc.skip)
+	case '{', '[':
+		return sc.skipContainer()
 	case 'n':
 		return sc.literal("null")
 	case 't':
@@ -274,6 +264,134 @@ func (sc *scanner) skip() bool {
 	default:
 		return sc.number()
 	}
+}
+
+// levels is the stack of open containers while skipping: per level, whether
+// it is an object. The first 64 levels live in a word; deeper ones, which
+// only hostile input has, in a slice.
+type levels struct {
+	n    int
+	bits uint64
+	more []bool
+}
+
+func (l *levels) push(object bool) {
+	if l.n < 64 {
+		if object {
+			l.bits |= 1 << l.n
+		} else {
+			l.bits &^= 1 << l.n
+		}
+	} else {
+		l.more = append(l.more[:l.n-64], object)
+	}
+	l.n++
+}
+
+func (l *levels) object() bool {
+	k := l.n - 1
+	if k < 64 {
+		return l.bits&(1<<k) != 0
+	}
+	return l.more[k-64]
+}
+
+// skipContainer consumes an object or array, validating it, in one loop:
+// no call per element and no decoding of the keys it passes.
+func (sc *scanner) skipContainer() bool {
+	const (
+		open = iota
+		value
+		after
+	)
+	var lv levels
+	state := open
+	for {
+		switch state {
+		case open: // at '{' or '['
+			object := sc.s[sc.i] == '{'
+			sc.i++
+			sc.depth++
+			if sc.depth > maxDepth {
+				return false
+			}
+			lv.push(object)
+			sc.space()
+			if c := sc.peek(); (object && c == '}') || (!object && c == ']') {
+				sc.i++
+				sc.depth--
+				lv.n--
+				state = after
+				continue
+			}
+			if object && !sc.key() {
+				return false
+			}
+			state = value
+		case value:
+			switch sc.peek() {
+			case '{', '[':
+				state = open
+				continue
+			case '"':
+				if _, _, ok := sc.rawStr(); !ok {
+					return false
+				}
+			case 'n':
+				if !sc.literal("null") {
+					return false
+				}
+			case 't':
+				if !sc.literal("true") {
+					return false
+				}
+			case 'f':
+				if !sc.literal("false") {
+					return false
+				}
+			default:
+				if !sc.number() {
+					return false
+				}
+			}
+			state = after
+		case after: // a value ended
+			if lv.n == 0 {
+				return true
+			}
+			sc.space()
+			switch c := sc.peek(); {
+			case c == ',':
+				sc.i++
+				sc.space()
+				if lv.object() && !sc.key() {
+					return false
+				}
+				state = value
+			case c == '}' && lv.object(), c == ']' && !lv.object():
+				sc.i++
+				sc.depth--
+				lv.n--
+			default:
+				return false
+			}
+		}
+	}
+}
+
+// key consumes an object key and its colon, leaving the scanner at the
+// value.
+func (sc *scanner) key() bool {
+	if _, _, ok := sc.rawStr(); !ok {
+		return false
+	}
+	sc.space()
+	if sc.peek() != ':' {
+		return false
+	}
+	sc.i++
+	sc.space()
+	return true
 }
 
 func (sc *scanner) peek() byte {
