@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -110,4 +111,31 @@ func TestPartners(t *testing.T) {
 	a.Add(rule.Row{User: "bob"}, now, now, resource("b"), "y")
 	a.Merge([]*aggregate.Group{other})
 	assert.Equal(t, []string{"y", "x"}, a.Drain()[0].Partners)
+}
+
+// BenchmarkGroupMemory reports the heap one open group holds, with rows of
+// realistic size (GUIDs, a UPN, an IPv4 address, the operation) and one
+// partner tenant; the resource is shared per batch and not counted.
+func BenchmarkGroupMemory(b *testing.B) {
+	const groups = 10000
+	res := resource("o365-audit")
+	now := at("2025-03-04T10:00:00Z")
+	var before, after runtime.MemStats
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		a := aggregate.New()
+		for i := range groups {
+			row := rule.Row{
+				Dest: "5f2b8c1d-3e4a-4b6c-9d7e-0a1b2c3d4e5f", User: fmt.Sprintf("user%06d@contoso.com", i), Src: "203.0.113.10",
+				VendorAccount: "5f2b8c1d-3e4a-4b6c-9d7e-0a1b2c3d4e5f", VendorProduct: "Microsoft Office 365 AzureActiveDirectory",
+				Signature: "Add a partner to cross-tenant access setting.", SignatureID: fmt.Sprintf("a1f3c2d4-1111-4a2b-9c3d-%012d", i),
+			}
+			a.Add(row, now, now, res, "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b")
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/groups, "B/group")
+		runtime.KeepAlive(a)
+	}
 }
