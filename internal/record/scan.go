@@ -13,8 +13,9 @@ import (
 // both, so every decoder in the project agrees on them.
 const maxDepth = 10000
 
-// scanner is a validating, allocation-free JSON reader over one text. It
-// accepts exactly what encoding/json accepts and decodes strings the way
+// scanner is a validating JSON reader over one text; it allocates only to
+// decode strings that hold escapes or non-ASCII bytes. It accepts exactly
+// what encoding/json accepts and decodes strings the way
 // encoding/json does (invalid UTF-8 and lone surrogates become U+FFFD), so
 // the fast path and a full decode never disagree. Duplicate keys: the last
 // one wins, as in encoding/json and in every input shape here.
