@@ -107,9 +107,7 @@ func (w *ecs) Tag(attrs pcommon.Map, m *Match) {
 }
 
 func (w *ecs) Detection(lr plog.LogRecord, g *aggregate.Group) {
-	lr.SetEventName(EventName)
-	lr.SetSeverityNumber(plog.SeverityNumberWarn)
-	lr.SetSeverityText("WARN")
+	markDetection(lr)
 	// The body becomes ECS message, which the External Alerts rule uses as
 	// the alert's name.
 	lr.Body().SetStr(rule.RiskMessage(g.Key.User))

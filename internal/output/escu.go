@@ -23,17 +23,29 @@ func (w *escu) Tag(attrs pcommon.Map, m *Match) {
 }
 
 func (w *escu) Detection(lr plog.LogRecord, g *aggregate.Group) {
-	lr.SetEventName(EventName)
-	lr.SetSeverityNumber(plog.SeverityNumberWarn)
-	lr.SetSeverityText("WARN")
+	markDetection(lr)
 	lr.Body().SetStr(rule.RiskMessage(g.Key.User))
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(23)
+	putResultRow(attrs, g)
+	w.putRuleAndRisk(attrs, g.Key.User)
+}
+
+// markDetection sets what every profile's detection record carries besides
+// its fields: the event name and a WARN severity.
+func markDetection(lr plog.LogRecord) {
+	lr.SetEventName(EventName)
+	lr.SetSeverityNumber(plog.SeverityNumberWarn)
+	lr.SetSeverityText("WARN")
+}
+
+// putResultRow writes the ESCU result row: count, firstTime, lastTime and
+// the by-fields.
+func putResultRow(attrs pcommon.Map, g *aggregate.Group) {
 	attrs.PutInt(AttrCount, g.Count)
 	attrs.PutStr(AttrFirstTime, rule.FormatTime(g.First))
 	attrs.PutStr(AttrLastTime, rule.FormatTime(g.Last))
 	putRow(attrs, &g.Key)
-	w.putRuleAndRisk(attrs, g.Key.User)
 }
 
 func putRow(attrs pcommon.Map, row *rule.Row) {

@@ -106,9 +106,7 @@ func (w *ocsf) Tag(attrs pcommon.Map, m *Match) {
 // the emission time the caller sets before calling it, or the group's last
 // event time when that is unset.
 func (w *ocsf) Detection(lr plog.LogRecord, g *aggregate.Group) {
-	lr.SetEventName(EventName)
-	lr.SetSeverityNumber(plog.SeverityNumberWarn)
-	lr.SetSeverityText("WARN")
+	markDetection(lr)
 	created := g.Last
 	if ts := lr.Timestamp(); ts != 0 {
 		created = ts.AsTime()

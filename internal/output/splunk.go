@@ -62,17 +62,12 @@ func (w *splunk) Tag(attrs pcommon.Map, m *Match) {
 }
 
 func (w *splunk) Detection(lr plog.LogRecord, g *aggregate.Group) {
-	lr.SetEventName(EventName)
-	lr.SetSeverityNumber(plog.SeverityNumberWarn)
-	lr.SetSeverityText("WARN")
+	markDetection(lr)
 	// HEC rejects an event without a body; the exporter drops it.
 	lr.Body().SetStr(rule.RiskMessage(g.Key.User))
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(25)
-	attrs.PutInt(AttrCount, g.Count)
-	attrs.PutStr(AttrFirstTime, rule.FormatTime(g.First))
-	attrs.PutStr(AttrLastTime, rule.FormatTime(g.Last))
-	putRow(attrs, &g.Key)
+	putResultRow(attrs, g)
 	w.putRisk(attrs, g.Key.User)
 	if len(g.Partners) > 0 {
 		// Multivalue threat_object and threat_object_type pair up by
