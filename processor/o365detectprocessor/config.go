@@ -112,7 +112,7 @@ type AllowlistEntry struct {
 	// Reason records why the entry exists; it is logged, never matched.
 	Reason string `mapstructure:"reason"`
 	// Expires, when set, is the instant from which the entry stops applying:
-	// a YAML date (2026-12-31, midnight UTC) or an RFC 3339 time.
+	// a date (2026-12-31, midnight UTC) or an RFC 3339 time, quoted or not.
 	Expires time.Time `mapstructure:"expires"`
 }
 
@@ -136,6 +136,40 @@ type DedupConfig struct {
 }
 
 var _ component.Config = (*Config)(nil)
+
+// Unmarshal reads an allowlist entry. It exists for expires: YAML turns an
+// unquoted date into a time, but a quoted date, or one from ${env:...},
+// stays a string, which the default decoding would reject.
+func (e *AllowlistEntry) Unmarshal(conf *confmap.Conf) error {
+	raw := conf.Get("expires")
+	rest := conf.ToStringMap()
+	delete(rest, "expires")
+	// plain has the fields but not this method, so decoding it does not
+	// come back here.
+	type plain AllowlistEntry
+	if err := confmap.NewFromStringMap(rest).Unmarshal((*plain)(e)); err != nil {
+		return err
+	}
+	switch v := raw.(type) {
+	case nil:
+	case time.Time:
+		e.Expires = v
+	case string:
+		if v == "" {
+			return nil
+		}
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, v); err != nil {
+				return fmt.Errorf("expires: must be a date like 2026-12-31 or an RFC 3339 time, got %q", v)
+			}
+		}
+		e.Expires = t.UTC()
+	default:
+		return fmt.Errorf("expires: must be a date like 2026-12-31 or an RFC 3339 time, got %v", v)
+	}
+	return nil
+}
 var _ confmap.Validator = (*Config)(nil)
 
 // Validate reports every invalid field, each error naming the field.

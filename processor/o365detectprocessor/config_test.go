@@ -73,8 +73,20 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_preset"), errSubstr: []string{`allowlist_presets[0]: unknown preset "everything"`}},
 		{id: component.NewIDWithName(metadata.Type, "bad_suppression"), errSubstr: []string{"suppression: must not be negative"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_profile"), errSubstr: []string{"profile: must be one of escu, ecs, splunk, ocsf"}},
+		{
+			id: component.NewIDWithName(metadata.Type, "quoted_expires"),
+			expected: func() *Config {
+				cfg := createDefaultConfig().(*Config)
+				cfg.Allowlist = []AllowlistEntry{
+					{User: "a@contoso.com", Expires: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)},
+					{User: "b@contoso.com", Expires: time.Date(2027, 1, 31, 10, 0, 0, 0, time.UTC)},
+					{User: "c@contoso.com", Expires: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)},
+				}
+				return cfg
+			}(),
+		},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
-		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"allowlist[0].expires"}},
+		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"'allowlist[0]' expires: must be a date like 2026-12-31"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
