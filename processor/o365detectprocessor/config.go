@@ -170,6 +170,7 @@ func (e *AllowlistEntry) Unmarshal(conf *confmap.Conf) error {
 	}
 	return nil
 }
+
 var _ confmap.Validator = (*Config)(nil)
 
 // Validate reports every invalid field, each error naming the field.
