@@ -55,27 +55,7 @@ func MayMatchEntra(s string) bool {
 
 // hasEntraActivity is MayMatchEntra's literal half.
 func hasEntraActivity(s string) bool {
-	rest := s
-	for {
-		i := strings.Index(rest, `DisplayName"`)
-		if i < 0 {
-			return false
-		}
-		isKey := i >= 9 && rest[i-9] == '"' && rest[i-8:i] == "activity"
-		rest = rest[i+len(`DisplayName"`):]
-		if !isKey {
-			continue
-		}
-		j := skipSpace(rest, 0)
-		if j >= len(rest) || rest[j] != ':' {
-			continue
-		}
-		j = skipSpace(rest, j+1)
-		if j < len(rest) && rest[j] == '"' &&
-			(quotedFold(rest[j+1:], entraActivityAdd) || quotedFold(rest[j+1:], entraActivityDel)) {
-			return true
-		}
-	}
+	return hasFieldValue(s, "activity", `DisplayName"`, entraActivityAdd, entraActivityDel)
 }
 
 // ReadEntra appends to out the Entra audit records a log record holds. A

@@ -22,30 +22,30 @@ const (
 // occurrence of each key (nested ones and decoys included) finds the real
 // one. With such an escape, s is decoded in full.
 func MayMatch(s string) bool {
-	if hasFieldValue(s, `Workload"`, workloadValue, "") &&
-		hasFieldValue(s, `Operation"`, operationAdd, operationDel) {
+	if hasFieldValue(s, "", `Workload"`, workloadValue) &&
+		hasFieldValue(s, "", `Operation"`, operationAdd, operationDel) {
 		return true
 	}
 	return hasLetterEscape(s)
 }
 
-// hasFieldValue reports whether some occurrence of the quoted key in s is
-// followed by ':' and a string equal, ignoring ASCII case, to v1 or v2. key
-// holds the key's closing quote but not its opening one, so the search
-// anchors on the key's first letter, which is rare in audit records, rather
-// than on '"', which is everywhere.
-func hasFieldValue(s, key, v1, v2 string) bool {
-	for {
-		i := strings.Index(s, key)
+// hasFieldValue reports whether some occurrence of the key "head+anchor in s
+// (anchor ends with the key's closing quote) is followed by ':' and a string
+// equal, ignoring ASCII case, to one of values. The search runs on anchor,
+// whose first letter is rare in audit records, rather than on '"', which is
+// everywhere; head and the opening quote are checked before it.
+func hasFieldValue(s, head, anchor string, values ...string) bool {
+	for from := 0; ; {
+		i := strings.Index(s[from:], anchor)
 		if i < 0 {
 			return false
 		}
-		quoted := i > 0 && s[i-1] == '"'
-		s = s[i+len(key):]
-		if !quoted {
+		i += from
+		from = i + len(anchor)
+		if k := i - len(head) - 1; k < 0 || s[k] != '"' || s[k+1:i] != head {
 			continue
 		}
-		j := skipSpace(s, 0)
+		j := skipSpace(s, from)
 		if j >= len(s) || s[j] != ':' {
 			continue
 		}
@@ -53,9 +53,10 @@ func hasFieldValue(s, key, v1, v2 string) bool {
 		if j >= len(s) || s[j] != '"' {
 			continue
 		}
-		v := s[j+1:]
-		if quotedFold(v, v1) || (v2 != "" && quotedFold(v, v2)) {
-			return true
+		for _, v := range values {
+			if quotedFold(s[j+1:], v) {
+				return true
+			}
 		}
 	}
 }
