@@ -63,12 +63,5 @@ func NewEntraRow(e *record.EntraRecord, useID bool) Row {
 
 // EntraPartnerTenant is PartnerTenant for an Entra ID audit record.
 func EntraPartnerTenant(e *record.EntraRecord) string {
-	first, second := e.PartnerTenantNew, e.PartnerTenantOld
-	if record.EqualFoldASCII(e.Activity.Text, EntraActivityDelete) {
-		first, second = second, first
-	}
-	if first != "" {
-		return first
-	}
-	return second
+	return pickPartner(e.PartnerTenantNew, e.PartnerTenantOld, record.EqualFoldASCII(e.Activity.Text, EntraActivityDelete))
 }

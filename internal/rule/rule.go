@@ -142,14 +142,19 @@ func (r Row) Clone() Row {
 // deleted: the tenantId property's new value for an add, its old value for a
 // delete, falling back to whichever is set.
 func PartnerTenant(rec *record.Record) string {
-	first, second := rec.PartnerTenantNew, rec.PartnerTenantOld
-	if record.EqualFoldASCII(rec.Operation.Text, OperationDelete) {
-		first, second = second, first
+	return pickPartner(rec.PartnerTenantNew, rec.PartnerTenantOld, record.EqualFoldASCII(rec.Operation.Text, OperationDelete))
+}
+
+// pickPartner returns the old value for a delete and the new one otherwise,
+// falling back to the other when the preferred one is empty.
+func pickPartner(newValue, oldValue string, deleted bool) string {
+	if deleted {
+		newValue, oldValue = oldValue, newValue
 	}
-	if first != "" {
-		return first
+	if newValue != "" {
+		return newValue
 	}
-	return second
+	return oldValue
 }
 
 // RiskMessage is the RBA message, with $user$ replaced by the row's user.

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -44,12 +45,19 @@ type journalGroup struct {
 
 func encodeEntry(groups []*aggregate.Group, ids []seenID) ([]byte, error) {
 	e := journalEntry{IDs: ids, Groups: make([]journalGroup, 0, len(groups))}
+	// Groups opened by one batch share one resource copy: encode it once.
+	encoded := make(map[pcommon.Resource]json.RawMessage)
 	for _, g := range groups {
-		ld := plog.NewLogs()
-		g.Resource.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
-		res, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
-		if err != nil {
-			return nil, err
+		res, ok := encoded[g.Resource]
+		if !ok {
+			ld := plog.NewLogs()
+			g.Resource.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
+			b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
+			if err != nil {
+				return nil, err
+			}
+			res = b
+			encoded[g.Resource] = res
 		}
 		k := g.Key
 		e.Groups = append(e.Groups, journalGroup{
