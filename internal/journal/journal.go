@@ -94,6 +94,11 @@ func (j *Journal) Replace(ctx context.Context, entry []byte) error {
 	return nil
 }
 
+// Len returns the number of live entries.
+func (j *Journal) Len() int {
+	return int(j.next - j.first)
+}
+
 func entryKey(seq uint64) string {
 	return "journal." + strconv.FormatUint(seq, 10)
 }

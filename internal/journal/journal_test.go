@@ -54,6 +54,7 @@ func TestFailedWriteChangesNothing(t *testing.T) {
 	_, entries, err := journal.Open(ctx, mem)
 	require.NoError(t, err)
 	assert.Equal(t, [][]byte{[]byte("a"), []byte("c")}, entries)
+	assert.Equal(t, 2, j.Len())
 }
 
 func TestCorruptHead(t *testing.T) {
