@@ -96,7 +96,7 @@ func newECS(opts Options) *ecs {
 	return &ecs{riskScore: float64(opts.RiskScore), severity: riskBandOf(opts.RiskScore).elasticSeverity()}
 }
 
-func (w *ecs) Tag(attrs pcommon.Map, m *Match) {
+func (w *ecs) Tag(attrs pcommon.Map, m Match) {
 	// One growth of the attribute slice instead of one per doubling.
 	attrs.EnsureCapacity(attrs.Len() + 34)
 	attrs.PutStr(ecsEventKind, ecsKindEvent)

@@ -92,7 +92,7 @@ func goldenLogs(p output.Profile, c goldenCase) plog.Logs {
 	if len(c.partners) > 0 {
 		m.Partner = c.partners[0]
 	}
-	p.Tag(lr.Attributes(), &m)
+	p.Tag(lr.Attributes(), m)
 
 	drl := ld.ResourceLogs().AppendEmpty()
 	rl.Resource().CopyTo(drl.Resource())
@@ -139,7 +139,7 @@ func detection(ld plog.Logs) plog.LogRecord {
 func tagAttrs(t *testing.T, profile string, opts output.Options, m output.Match) map[string]any {
 	t.Helper()
 	attrs := pcommon.NewMap()
-	newProfile(t, profile, opts).Tag(attrs, &m)
+	newProfile(t, profile, opts).Tag(attrs, m)
 	return attrs.AsRaw()
 }
 
@@ -244,7 +244,7 @@ func TestECSSeverityFollowsRiskScore(t *testing.T) {
 func TestECSTagKeepsOtherAttributes(t *testing.T) {
 	attrs := pcommon.NewMap()
 	attrs.PutStr("log.file.name", "audit.jsonl")
-	newProfile(t, output.ProfileECS, testOptions()).Tag(attrs, &output.Match{Row: fullRow})
+	newProfile(t, output.ProfileECS, testOptions()).Tag(attrs, output.Match{Row: fullRow})
 	v, ok := attrs.Get("log.file.name")
 	require.True(t, ok)
 	assert.Equal(t, "audit.jsonl", v.Str())

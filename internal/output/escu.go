@@ -15,7 +15,7 @@ type escu struct {
 	riskScore int64
 }
 
-func (w *escu) Tag(attrs pcommon.Map, m *Match) {
+func (w *escu) Tag(attrs pcommon.Map, m Match) {
 	// One growth of the attribute slice instead of one per doubling.
 	attrs.EnsureCapacity(attrs.Len() + 19)
 	putRow(attrs, &m.Row)

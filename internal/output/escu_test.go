@@ -42,7 +42,7 @@ func rowAttrs() map[string]any {
 func TestTagKeepsOtherAttributes(t *testing.T) {
 	attrs := pcommon.NewMap()
 	attrs.PutStr("log.file.name", "audit.jsonl")
-	escuProfile(t).Tag(attrs, &output.Match{Row: row, Partner: "partner-tenant"})
+	escuProfile(t).Tag(attrs, output.Match{Row: row, Partner: "partner-tenant"})
 
 	want := rowAttrs()
 	for k, v := range ruleAndRisk {

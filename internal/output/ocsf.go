@@ -91,7 +91,7 @@ type finding struct {
 	alert bool
 }
 
-func (w *ocsf) Tag(attrs pcommon.Map, m *Match) {
+func (w *ocsf) Tag(attrs pcommon.Map, m Match) {
 	var partners []string
 	if m.Partner != "" {
 		partners = []string{m.Partner}

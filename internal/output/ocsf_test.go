@@ -142,7 +142,7 @@ func TestOCSFTagged(t *testing.T) {
 	lr := plog.NewLogRecord()
 	lr.Body().SetStr("raw")
 	lr.Attributes().PutStr("log.file.name", "audit.jsonl")
-	newProfile(t, output.ProfileOCSF, testOptions()).Tag(lr.Attributes(), &output.Match{Row: fullRow})
+	newProfile(t, output.ProfileOCSF, testOptions()).Tag(lr.Attributes(), output.Match{Row: fullRow})
 	assert.Equal(t, "raw", lr.Body().Str())
 	assert.Equal(t, 2, lr.Attributes().Len())
 	assert.NotContains(t, lr.Attributes().AsRaw(), "ocsf.class_uid")

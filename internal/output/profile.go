@@ -24,7 +24,7 @@ type Match struct {
 type Profile interface {
 	// Tag adds the detection's attributes to a matching input record's
 	// attributes, leaving every other attribute as it was.
-	Tag(attrs pcommon.Map, m *Match)
+	Tag(attrs pcommon.Map, m Match)
 	// Detection fills lr, an empty record, with the detection record of g.
 	// The caller sets its timestamps, resource and scope.
 	Detection(lr plog.LogRecord, g *aggregate.Group)

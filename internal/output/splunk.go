@@ -50,7 +50,7 @@ func newSplunk(opts Options) *splunk {
 	return &splunk{riskScore: int64(opts.RiskScore), hec: opts.Splunk}
 }
 
-func (w *splunk) Tag(attrs pcommon.Map, m *Match) {
+func (w *splunk) Tag(attrs pcommon.Map, m Match) {
 	// One growth of the attribute slice instead of one per doubling.
 	attrs.EnsureCapacity(attrs.Len() + 24)
 	putRow(attrs, &m.Row)

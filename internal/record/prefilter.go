@@ -104,8 +104,10 @@ func quotedFold(s, want string) bool {
 	return len(s) > len(want) && s[len(want)] == '"' && EqualFoldASCII(s[:len(want)], want)
 }
 
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace. Compact JSON, the common case, costs one comparison.
 func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
 		i++
 	}
 	return i

@@ -488,15 +488,17 @@ const (
 
 // stopBytes reports, as a non-zero value, whether any of the eight bytes in
 // x is '"', '\', a control character or non-ASCII: the bytes a string
-// scan must look at one by one. It may also flag an ordinary byte that
-// follows a flagged one, which only costs a byte-wise step.
+// scan must look at one by one. Each subtraction sets a byte's high bit for
+// its own stop byte and for a non-ASCII byte (one of the two XORs leaves
+// any such byte at 0x81 or above), so no term of its own is needed for
+// those. The lowest flagged byte is always a real stop byte: a subtraction
+// only borrows out of a byte it flags. A byte above a flagged one may be
+// flagged falsely, which only costs a byte-wise step. TestStopBytes checks
+// all of this exhaustively.
 func stopBytes(x uint64) uint64 {
 	quote := x ^ (lsb * '"')
 	slash := x ^ (lsb * '\\')
-	return ((quote - lsb) &^ quote & msb) |
-		((slash - lsb) &^ slash & msb) |
-		((x - lsb*0x20) &^ x & msb) |
-		(x & msb)
+	return ((quote - lsb) | (slash - lsb) | (x - lsb*0x20)) & msb
 }
 
 // load64 reads s[i:i+8] as a little-endian word in one load. The caller

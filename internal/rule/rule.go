@@ -104,10 +104,19 @@ func NewRow(rec *record.Record) Row {
 		User:          fill(user),
 		Src:           fill(src),
 		VendorAccount: fill(rec.OrganizationID.Str()),
-		VendorProduct: vendorProductPrefix + rec.Workload.Text,
+		VendorProduct: vendorProduct(rec.Workload.Text),
 		Signature:     fill(rec.Operation.Text),
 		SignatureID:   fill(rec.SignatureID.Str()),
 	}
+}
+
+// vendorProduct is the Add-on's vendor_product for a workload. The
+// workload's usual spelling needs no allocation.
+func vendorProduct(workload string) string {
+	if workload == Workload {
+		return vendorProductPrefix + Workload
+	}
+	return vendorProductPrefix + workload
 }
 
 func fill(s string) string {

@@ -101,7 +101,7 @@ func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *hit, tagged boo
 	b.counts.matched++
 	if !tagged {
 		m := output.Match{Row: h.row, Partner: h.partner, EventTime: h.eventTime}
-		p.profile.Tag(lr.Attributes(), &m)
+		p.profile.Tag(lr.Attributes(), m)
 	}
 	if !p.cfg.EmitDetections {
 		return true

@@ -56,6 +56,9 @@ type detectProcessor struct {
 	storage    storage.Client   // nil without a storage extension
 	journal    *journal.Journal // nil without a storage extension
 
+	// batches recycles the scratch space of ConsumeLogs calls.
+	batches sync.Pool
+
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	shutdown sync.Once
@@ -183,6 +186,35 @@ type batch struct {
 	ids     []seenID // Ids remembered for de-duplication
 }
 
+// getBatch returns an empty batch whose slices keep the capacity earlier
+// calls grew them to, so that a steady stream of matches does not regrow
+// them on every call.
+func (p *detectProcessor) getBatch() *batch {
+	b, _ := p.batches.Get().(*batch)
+	if b == nil {
+		b = &batch{}
+	}
+	b.arrived = p.now()
+	return b
+}
+
+// putBatch empties b, dropping every reference into the call's records so
+// that the pool holds no record memory alive, and recycles it.
+func (p *detectProcessor) putBatch(b *batch) {
+	ids := b.rec.ActorIDs[:cap(b.rec.ActorIDs)]
+	clear(ids)
+	clear(b.entra[:cap(b.entra)])
+	clear(b.adds)
+	clear(b.ids)
+	*b = batch{
+		rec:   record.Record{ActorIDs: ids[:0]},
+		entra: b.entra[:0],
+		adds:  b.adds[:0],
+		ids:   b.ids[:0],
+	}
+	p.batches.Put(b)
+}
+
 // setResource starts the records of another resource.
 func (b *batch) setResource(res pcommon.Resource) {
 	b.res, b.resCopy = res, nil
@@ -204,7 +236,8 @@ func (b *batch) resourceCopy() pcommon.Resource {
 // The next consumer's error is returned so that upstream retries and queues
 // do their part.
 func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	b := batch{arrived: p.now()}
+	b := p.getBatch()
+	defer p.putBatch(b)
 	rls := ld.ResourceLogs()
 
 	if p.cfg.Passthrough == PassthroughAll {
@@ -215,7 +248,7 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 			for j := 0; j < sls.Len(); j++ {
 				lrs := sls.At(j).LogRecords()
 				for k := 0; k < lrs.Len(); k++ {
-					p.inspect(&b, lrs.At(k))
+					p.inspect(b, lrs.At(k))
 				}
 			}
 		}
@@ -225,7 +258,7 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 			b.setResource(rl.Resource())
 			rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 				sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-					return !(p.inspect(&b, lr) && keepMatches)
+					return !(p.inspect(b, lr) && keepMatches)
 				})
 				return sl.LogRecords().Len() == 0
 			})
@@ -234,7 +267,7 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	}
 
 	b.counts.record(ctx, p.telemetry)
-	p.commit(ctx, &b)
+	p.commit(ctx, b)
 	if rls.Len() == 0 && p.cfg.Passthrough != PassthroughAll {
 		return nil
 	}
