@@ -252,8 +252,7 @@ func (sc *scanner) value(v *Value) bool {
 func (sc *scanner) skip() bool {
 	switch sc.peek() {
 	case '"':
-		_, _, ok := sc.rawStr()
-		return ok
+		return sc.skipStr()
 	case '{', '[':
 		return sc.skipContainer()
 	case 'n':
@@ -335,7 +334,7 @@ func (sc *scanner) skipContainer() bool {
 				state = open
 				continue
 			case '"':
-				if _, _, ok := sc.rawStr(); !ok {
+				if !sc.skipStr() {
 					return false
 				}
 			case 'n':
@@ -383,7 +382,7 @@ func (sc *scanner) skipContainer() bool {
 // key consumes an object key and its colon, leaving the scanner at the
 // value.
 func (sc *scanner) key() bool {
-	if _, _, ok := sc.rawStr(); !ok {
+	if !sc.skipStr() {
 		return false
 	}
 	sc.space()
@@ -467,9 +466,15 @@ func digits(s string, i int) int {
 }
 
 // str consumes a string literal and returns its decoded value. Plain
-// strings (ASCII without escapes, the common case) are returned without
-// copying.
+// strings (ASCII without escapes, the common case) are found a word at a
+// time and returned without copying.
 func (sc *scanner) str() (string, bool) {
+	if s, i := sc.s, sc.i; i < len(s) && s[i] == '"' {
+		if j := wordScan(s, i+1); j < len(s) && s[j] == '"' {
+			sc.i = j + 1
+			return s[i+1 : j], true
+		}
+	}
 	raw, plain, ok := sc.rawStr()
 	if !ok {
 		return "", false
@@ -478,6 +483,19 @@ func (sc *scanner) str() (string, bool) {
 		return raw, true
 	}
 	return unquote(raw), true
+}
+
+// skipStr consumes a string literal, validating it, as str does without
+// decoding it.
+func (sc *scanner) skipStr() bool {
+	if s, i := sc.s, sc.i; i < len(s) && s[i] == '"' {
+		if j := wordScan(s, i+1); j < len(s) && s[j] == '"' {
+			sc.i = j + 1
+			return true
+		}
+	}
+	_, _, ok := sc.rawStr()
+	return ok
 }
 
 // SWAR constants: eight bytes tested at once.
@@ -507,7 +525,7 @@ func load64(s string, i int) uint64 {
 	// No bounds checks: the caller has done them. Little-endian order keeps
 	// the first byte in memory lowest, on every platform, which is what the
 	// jump to the lowest flagged byte relies on.
-	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 8))
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))[:])
 }
 
 // rawStr consumes a string literal, validating its escapes and rejecting
@@ -523,14 +541,7 @@ func (sc *scanner) rawStr() (raw string, plain, ok bool) {
 	plain = true
 	i := start
 	for {
-		for i+8 <= len(s) {
-			if m := stopBytes(load64(s, i)); m != 0 {
-				// The lowest flagged byte is always a real stop byte.
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
+		i = wordScan(s, i)
 		if i >= len(s) {
 			return "", false, false
 		}
@@ -665,4 +676,17 @@ func unquote(raw string) string {
 		}
 	}
 	return b.String()
+}
+
+// wordScan returns the index of the first byte at or after i that a string
+// scan must look at one by one: a stop byte, or the start of the last
+// partial word of s.
+func wordScan(s string, i int) int {
+	for i+8 <= len(s) {
+		if m := stopBytes(load64(s, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	return i
 }
