@@ -120,6 +120,10 @@ func EqualFoldASCII(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	if a == b {
+		// The usual spelling: a word-wise comparison, not a fold per byte.
+		return true
+	}
 	for i := 0; i < len(a); i++ {
 		ca, cb := a[i], b[i]
 		if ca == cb {
