@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Prints the benchmark table: what `make bench` calls (after `make build`).
 #
-#   bash bench/run.sh [benchtable flags]   e.g. -count 5 -runs 5 -records 400000
+#   bash bench/run.sh [benchtable flags]   e.g. -count 9 -runs 5 -records 400000
 #
 # o365_detect vs the strings.Index floor, encoding/json and the OTTL peer
 # (transform + filter v0.158.0), in process, then the whole collector
 # (bin/otelcol-o365, or $O365DETECT_BIN) with and without o365_detect. The
-# table goes to stdout, progress to stderr. Takes about 4 minutes on 2 cores.
+# table goes to stdout, progress to stderr. Takes about 3 minutes on 2 cores.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

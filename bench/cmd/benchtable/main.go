@@ -32,7 +32,7 @@ func main() {
 	bin := flag.String("bin", "", "collector binary (default <root>/bin/otelcol-o365)")
 	records := flag.Int("records", 200000, "records in the generated file for the whole-collector comparison")
 	runs := flag.Int("runs", 3, "collector runs per side (alternating; the median is reported)")
-	count := flag.Int("count", 3, "repetitions of every benchmark (interleaved; the median is reported)")
+	count := flag.Int("count", 5, "repetitions of every benchmark (interleaved; the median is reported)")
 	benchtime := flag.String("benchtime", "1s", "time per benchmark repetition (as go test -benchtime)")
 	collector := flag.Bool("collector", true, "run the whole-collector comparison")
 	noMatch := flag.Bool("collector-nomatch", true, "also run the whole-collector comparison on non-matching records only")
