@@ -506,13 +506,13 @@ const (
 
 // stopBytes reports, as a non-zero value, whether any of the eight bytes in
 // x is '"', '\', a control character or non-ASCII: the bytes a string
-// scan must look at one by one. Each subtraction sets a byte's high bit for
-// its own stop byte and for a non-ASCII byte (one of the two XORs leaves
-// any such byte at 0x81 or above), so no term of its own is needed for
-// those. The lowest flagged byte is always a real stop byte: a subtraction
-// only borrows out of a byte it flags. A byte above a flagged one may be
-// flagged falsely, which only costs a byte-wise step. TestStopBytes checks
-// all of this exhaustively.
+// scan must look at one by one. The three subtractions flag their own stop
+// bytes; they also flag every non-ASCII byte (of the two XORs, at least one
+// leaves such a byte at 0x81 or above, still above 0x7F after subtracting
+// 1), so those need no term of their own. The lowest flagged byte is always
+// a real stop byte: a subtraction only borrows out of a byte it flags. A
+// byte above a flagged one may be flagged falsely, which only costs a
+// byte-wise step. TestStopBytes checks all of this exhaustively.
 func stopBytes(x uint64) uint64 {
 	quote := x ^ (lsb * '"')
 	slash := x ^ (lsb * '\\')
@@ -678,9 +678,10 @@ func unquote(raw string) string {
 	return b.String()
 }
 
-// wordScan returns the index of the first byte at or after i that a string
-// scan must look at one by one: a stop byte, or the start of the last
-// partial word of s.
+// wordScan returns the index of the first stop byte at or after i, looking
+// eight bytes at a time; when fewer than eight bytes remain before one is
+// found, it returns where they begin, and the caller goes on byte by byte.
+// It is small enough for the compiler to inline.
 func wordScan(s string, i int) int {
 	for i+8 <= len(s) {
 		if m := stopBytes(load64(s, i)); m != 0 {
