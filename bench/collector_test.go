@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/o365detect/o365detect/internal/repotest"
 )
 
 // TestGenerateInput checks that generated records are distinct and keep the
@@ -21,7 +23,7 @@ func TestGenerateInput(t *testing.T) {
 	m, err := GenerateInput(path, r.All, tagged, 150)
 	require.NoError(t, err)
 	assert.Equal(t, 8+8+4, m) // 60 + 60 + the first 30 lines
-	lines, err := readLines(path)
+	lines, err := repotest.ReadLines(path)
 	require.NoError(t, err)
 	require.Len(t, lines, 150)
 	seen := map[string]bool{}

@@ -10,16 +10,16 @@
 package bench // import "github.com/o365detect/o365detect/bench"
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/o365detect/o365detect/internal/repotest"
 )
 
 // SampleRel is the sample file, relative to the repository root.
@@ -38,7 +38,7 @@ type Records struct {
 // LoadSample reads sample.jsonl under the repository root and splits it into
 // the lines o365_detect tags and the rest.
 func LoadSample(root string) (*Records, error) {
-	lines, err := readLines(filepath.Join(root, SampleRel))
+	lines, err := repotest.ReadLines(filepath.Join(root, SampleRel))
 	if err != nil {
 		return nil, err
 	}
@@ -101,27 +101,4 @@ func Batch(lines []string) plog.Logs {
 		lr.Body().SetStr(l)
 	}
 	return ld
-}
-
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if len(sc.Bytes()) > 0 {
-			lines = append(lines, sc.Text())
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(lines) == 0 {
-		return nil, fmt.Errorf("%s: no records", path)
-	}
-	return lines, nil
 }

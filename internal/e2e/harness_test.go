@@ -22,6 +22,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/o365detect/o365detect/internal/repotest"
 )
 
 const (
@@ -42,33 +44,12 @@ const telemetryOff = `
     metrics:
       level: none`
 
-// repoRoot walks up from the test's working directory to the root module's
-// go.mod, so the tests work from any package directory and from `go test ./...`.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			bytes.Contains(b, []byte("module github.com/o365detect/o365detect\n")) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (go.mod of github.com/o365detect/o365detect) above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // collectorBin is $O365DETECT_BIN (set by `make test`) or the `make build`
 // output. A missing binary is a failure, not a skip: a green run must mean the
 // distribution was exercised.
 func collectorBin(t testing.TB) string {
 	t.Helper()
-	root := repoRoot(t)
+	root := repotest.Root(t)
 	bin := os.Getenv("O365DETECT_BIN")
 	if bin == "" {
 		bin = filepath.Join(root, "bin", "otelcol-o365")

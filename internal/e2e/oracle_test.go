@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/repotest"
 )
 
 // The attribute names are the product's contract, so they come from the one
@@ -87,28 +85,13 @@ type group struct {
 }
 
 func testdataPath(t testing.TB, name string) string {
-	return filepath.Join(repoRoot(t), "testdata", "o365", name)
+	return repotest.Path(t, "o365", name)
 }
 
-// readLines returns the lines of a testdata file without their newlines,
-// which is what the filelog receiver puts in each record's body.
+// readLines returns the records of a testdata/o365 file, as the filelog
+// receiver puts them in record bodies.
 func readLines(t testing.TB, name string) []string {
-	t.Helper()
-	f, err := os.Open(testdataPath(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
+	return repotest.Lines(t, "o365", name)
 }
 
 // expectedLines returns the oracle rows of one input file, in line order.

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/o365detect/o365detect/internal/repotest"
 )
 
 // envRef matches ${env:NAME}, ${NAME} and their ":-default" forms, the
@@ -19,7 +21,7 @@ var envRef = regexp.MustCompile(`\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*
 // only on the author's machine.
 func TestShippedConfigsValidate(t *testing.T) {
 	t.Parallel()
-	root := repoRoot(t)
+	root := repotest.Root(t)
 	files, err := filepath.Glob(filepath.Join(root, "config", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)

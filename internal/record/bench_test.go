@@ -1,26 +1,16 @@
 package record_test
 
 import (
-	"bufio"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/o365detect/o365detect/internal/record"
+	"github.com/o365detect/o365detect/internal/repotest"
 )
 
 func sampleLines(b *testing.B) (nonMatching, matching []string) {
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "o365", "sample.jsonl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		l := sc.Text()
+	for _, l := range repotest.Lines(b, "o365", "sample.jsonl") {
 		if strings.Contains(strings.ToLower(l), `"operation":"add a partner to cross-tenant access setting."`) ||
 			strings.Contains(strings.ToLower(l), `"operation":"delete partner specific cross-tenant access setting."`) {
 			matching = append(matching, l)

@@ -1,14 +1,12 @@
 package record_test
 
 import (
-	"bufio"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/o365detect/o365detect/internal/record"
 	"github.com/o365detect/o365detect/internal/record/recordtest"
+	"github.com/o365detect/o365detect/internal/repotest"
 )
 
 // FuzzReadJSON compares the reader with an encoding/json decode: for every
@@ -17,16 +15,9 @@ import (
 // without decoding must not hold the matched pair of values.
 func FuzzReadJSON(f *testing.F) {
 	for _, name := range []string{"sample.jsonl", "unseen.jsonl"} {
-		file, err := os.Open(filepath.Join("..", "..", "testdata", "o365", name))
-		if err != nil {
-			f.Fatal(err)
+		for _, l := range repotest.Lines(f, "o365", name) {
+			f.Add(l, "Id")
 		}
-		sc := bufio.NewScanner(file)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			f.Add(sc.Text(), "Id")
-		}
-		file.Close()
 	}
 	f.Add(userRecord, "Operation")
 	f.Add(userRecord, "Actor")

@@ -1,13 +1,11 @@
 package rule_test
 
 import (
-	"bufio"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/o365detect/o365detect/internal/record"
 	"github.com/o365detect/o365detect/internal/record/recordtest"
+	"github.com/o365detect/o365detect/internal/repotest"
 	"github.com/o365detect/o365detect/internal/rule"
 )
 
@@ -67,16 +65,7 @@ func seedBodies(tb testing.TB) []string {
 		``,
 	}
 	for _, name := range []string{"sample.jsonl", "unseen.jsonl"} {
-		f, err := os.Open(filepath.Join("..", "..", "testdata", "o365", name))
-		if err != nil {
-			tb.Fatalf("seed corpus: %v", err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			seeds = append(seeds, sc.Text())
-		}
-		f.Close()
+		seeds = append(seeds, repotest.Lines(tb, "o365", name)...)
 	}
 	return seeds
 }

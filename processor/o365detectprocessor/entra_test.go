@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/o365detect/o365detect/internal/repotest"
 	"github.com/o365detect/o365detect/internal/rule"
 )
 
@@ -142,5 +143,5 @@ func TestAllowlistByPartnerAndApp(t *testing.T) {
 
 func readEntraLines(t *testing.T, name string) []string {
 	t.Helper()
-	return readTestdata(t, "entra", name)
+	return repotest.Lines(t, "entra", name)
 }

@@ -1,11 +1,8 @@
 package o365detectprocessor
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/repotest"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
@@ -83,23 +81,7 @@ func testConfig() *Config {
 // readLines reads a JSON-lines file of O365 records from the repository's
 // testdata.
 func readLines(t testing.TB, name string) []string {
-	return readTestdata(t, "o365", name)
-}
-
-// readTestdata reads a JSON-lines file from the repository's testdata/dir.
-func readTestdata(t testing.TB, dir, name string) []string {
-	f, err := os.Open(filepath.Join("..", "..", "testdata", dir, name))
-	require.NoError(t, err)
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	require.NoError(t, sc.Err())
-	require.NotEmpty(t, lines)
-	return lines
+	return repotest.Lines(t, "o365", name)
 }
 
 // shape names the three documented ways a record reaches the processor.
