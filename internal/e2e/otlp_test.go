@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -29,38 +30,9 @@ service:` + telemetryOff + `
       exporters: [file]
 `
 
-// Collector A: the detection pipeline writes what the processor emits both to
-// a local file (the reference) and over OTLP/HTTP to B. The seen pipeline
-// only tells the test when file_log has read the whole input, since
-// passthrough none leaves nothing else to watch before shutdown.
-const otlpSenderConfig = `
-receivers:
-  file_log:
-    include: [{{.Input}}]
-    start_at: beginning
-processors:
-  o365_detect:
-    window: 1h
-    passthrough: none
-exporters:
-  file/detections:
-    path: {{.Detections}}
-    flush_interval: 100ms
-  file/seen:
-    path: {{.Seen}}
-    flush_interval: 100ms
-  otlp_http:
-    endpoint: http://127.0.0.1:{{.OTLPPort}}
-service:` + telemetryOff + `
-  pipelines:
-    logs/detect:
-      receivers: [file_log]
-      processors: [o365_detect]
-      exporters: [file/detections, otlp_http]
-    logs/seen:
-      receivers: [file_log]
-      exporters: [file/seen]
-`
+// otlpExporter is collector A's exporter to B, on B's OTLP/HTTP port.
+const otlpExporter = `  otlp_http:
+    endpoint: http://127.0.0.1:%d`
 
 // TestOTLPKeepsDetectionsIntact checks that a detection record crosses an
 // OTLP/HTTP hop unchanged: the receiving collector must store exactly what
@@ -69,35 +41,14 @@ service:` + telemetryOff + `
 func TestOTLPKeepsDetectionsIntact(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	input := filepath.Join(dir, "sample.jsonl")
-	copyFile(t, testdataPath(t, "sample.jsonl"), input)
-	lines := readLines(t, "sample.jsonl")
 	outB := filepath.Join(dir, "b.jsonl")
-	detectionsA := filepath.Join(dir, "a-detections.jsonl")
-	seenA := filepath.Join(dir, "a-seen.jsonl")
 
 	b, ports := startListening(t, "B (otlp receiver)", 2, func(ports []int) string {
 		return writeConfig(t, dir, "b", otlpReceiverConfig, map[string]any{
 			"HealthPort": ports[0], "OTLPPort": ports[1], "Output": outB,
 		})
 	})
-	otlpPort := ports[1]
-
-	a := startCollector(t, "A (detector)", writeConfig(t, dir, "a", otlpSenderConfig, map[string]any{
-		"Input": input, "Detections": detectionsA, "Seen": seenA, "OTLPPort": otlpPort,
-	}))
-	waitForRecords(t, seenA, len(lines), "input records", isNotDetection, a)
-	if code := a.terminate(t); code != 0 {
-		t.Fatalf("collector A exited with code %d after SIGTERM, want 0", code)
-	}
-
-	sent := readOutput(t, detectionsA)
-	sentDetections, others := splitDetections(sent)
-	if len(others) != 0 {
-		t.Errorf("passthrough none: %d input records left the processor, want 0", len(others))
-	}
-	want := expectedGroups(t, "sample.jsonl")
-	checkDetections(t, sentDetections, want, 50, intValue)
+	_, sentDetections := runDetector(t, dir, "otlp_http", fmt.Sprintf(otlpExporter, ports[1]))
 
 	// The exporter drains its queue before A exits, but B's file exporter
 	// writes asynchronously.
