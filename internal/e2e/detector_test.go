@@ -67,3 +67,23 @@ func runDetector(t *testing.T, dir, exporterID, exporterYAML string, env ...stri
 	checkDetections(t, sent, expectedGroups(t, "sample.jsonl"), 50, intValue)
 	return a, sent
 }
+
+// eachReceived calls check with every detection A sent and the record B
+// stored for it, paired by signature_id (each sample match has its own Id,
+// so the pairing is one to one). A detection B lacks is an error.
+func eachReceived(t *testing.T, sent, got []outRecord, check func(id string, sent, got outRecord)) {
+	t.Helper()
+	bySigID := map[string]outRecord{}
+	for _, r := range got {
+		bySigID[rowOf(r.Attributes()).SignatureID] = r
+	}
+	for _, s := range sent {
+		id := rowOf(s.Attributes()).SignatureID
+		r, ok := bySigID[id]
+		if !ok {
+			t.Errorf("detection %s: not received by B", id)
+			continue
+		}
+		check(id, s, r)
+	}
+}

@@ -58,17 +58,7 @@ func TestOTLPKeepsDetectionsIntact(t *testing.T) {
 		t.Fatalf("B received %d detection and %d other records, want %d and 0", len(gotDetections), len(gotOthers), len(sentDetections))
 	}
 
-	bySigID := map[string]outRecord{}
-	for _, r := range gotDetections {
-		bySigID[rowOf(r.Attributes()).SignatureID] = r
-	}
-	for _, s := range sentDetections {
-		id := rowOf(s.Attributes()).SignatureID
-		r, ok := bySigID[id]
-		if !ok {
-			t.Errorf("detection %s: not received by B", id)
-			continue
-		}
+	eachReceived(t, sentDetections, gotDetections, func(id string, s, r outRecord) {
 		if r.EventName() != output.EventName {
 			t.Errorf("detection %s: EventName %q at B, want %q", id, r.EventName(), output.EventName)
 		}
@@ -90,5 +80,5 @@ func TestOTLPKeepsDetectionsIntact(t *testing.T) {
 		if r.Scope.Name() != s.Scope.Name() {
 			t.Errorf("detection %s: scope name at B %q, sent %q", id, r.Scope.Name(), s.Scope.Name())
 		}
-	}
+	})
 }

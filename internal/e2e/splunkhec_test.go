@@ -125,19 +125,9 @@ func runHEC(t *testing.T, sendToken string, refused bool) {
 	// HEC has no EventName or severity slot: the exporter moves them into
 	// fields, which come back as attributes.
 	checkDetections(t, got, want, 50, hecNumber)
-	bySigID := map[string]outRecord{}
-	for _, r := range got {
-		bySigID[rowOf(r.Attributes()).SignatureID] = r
-	}
-	for _, s := range sent {
-		id := rowOf(s.Attributes()).SignatureID
-		r, ok := bySigID[id]
-		if !ok {
-			t.Errorf("detection %s: no HEC event for it at B", id)
-			continue
-		}
+	eachReceived(t, sent, got, func(id string, s, r outRecord) {
 		checkHECEvent(t, id, s, r)
-	}
+	})
 }
 
 // checkHECEvent compares a detection record with the HEC event B made of it:
