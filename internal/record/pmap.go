@@ -12,24 +12,14 @@ import (
 func (r *Reader) readMap(m pcommon.Map, rec *Record) {
 	for k, v := range m.All() {
 		switch k {
-		case keyWorkload:
-			rec.Workload = fromPdata(v)
-		case keyOperation:
-			rec.Operation = fromPdata(v)
-		case keyOrganizationID:
-			rec.OrganizationID = fromPdata(v)
-		case keyActorIPAddress:
-			rec.ActorIPAddress = fromPdata(v)
-		case keyClientIP:
-			rec.ClientIP = fromPdata(v)
-		case keyCreationTime:
-			rec.CreationTime = fromPdata(v)
-		case keyID:
-			rec.ID = fromPdata(v)
 		case keyActor:
 			readActor(v, rec)
 		case keyModifiedProperties:
 			readModifiedProperties(v, rec)
+		default:
+			if f := rec.scalar(k); f != nil {
+				*f = fromPdata(v)
+			}
 		}
 		if k == r.signatureIDField {
 			rec.SignatureID = fromPdata(v)

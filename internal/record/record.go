@@ -59,6 +59,29 @@ type Record struct {
 	PartnerTenantOld string
 }
 
+// scalar returns the field that a top-level key's value is read into as it
+// stands, and nil for any other key. Every input shape reads through it, so
+// they all agree on which key fills which field.
+func (r *Record) scalar(key string) *Value {
+	switch key {
+	case keyWorkload:
+		return &r.Workload
+	case keyOperation:
+		return &r.Operation
+	case keyOrganizationID:
+		return &r.OrganizationID
+	case keyActorIPAddress:
+		return &r.ActorIPAddress
+	case keyClientIP:
+		return &r.ClientIP
+	case keyCreationTime:
+		return &r.CreationTime
+	case keyID:
+		return &r.ID
+	}
+	return nil
+}
+
 // Reset empties r, keeping the ActorIDs buffer for reuse.
 func (r *Record) Reset() {
 	ids := r.ActorIDs[:0]

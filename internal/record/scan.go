@@ -34,22 +34,7 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 		return false
 	}
 	if !sc.members(func(key string) bool {
-		var v *Value
 		switch key {
-		case keyWorkload:
-			v = &rec.Workload
-		case keyOperation:
-			v = &rec.Operation
-		case keyOrganizationID:
-			v = &rec.OrganizationID
-		case keyActorIPAddress:
-			v = &rec.ActorIPAddress
-		case keyClientIP:
-			v = &rec.ClientIP
-		case keyCreationTime:
-			v = &rec.CreationTime
-		case keyID:
-			v = &rec.ID
 		case keyActor:
 			start := sc.i
 			if !sc.actor(rec) {
@@ -62,7 +47,9 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 				return false
 			}
 			return r.signatureID(key, &sc, start, rec)
-		default:
+		}
+		v := rec.scalar(key)
+		if v == nil {
 			if key == r.signatureIDField {
 				return sc.value(&rec.SignatureID)
 			}
