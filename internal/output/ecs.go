@@ -150,14 +150,14 @@ func (w *ecs) put(attrs pcommon.Map, row *rule.Row) {
 	for _, t := range attackTactics {
 		ids.AppendEmpty().SetStr(t.id)
 		names.AppendEmpty().SetStr(t.name)
-		refs.AppendEmpty().SetStr(attackTacticURL(t.id))
+		refs.AppendEmpty().SetStr(t.url)
 	}
 	putStrs(attrs, ecsTechniqueID, attackTechniqueID)
 	putStrs(attrs, ecsTechniqueName, attackTechniqueName)
-	putStrs(attrs, ecsTechniqueReference, attackTechniqueURL(attackTechniqueID))
+	putStrs(attrs, ecsTechniqueReference, attackTechniqueRef)
 	putStrs(attrs, ecsSubtechniqueID, rule.Technique)
 	putStrs(attrs, ecsSubtechniqueName, rule.TechniqueName)
-	putStrs(attrs, ecsSubtechniqueReference, attackTechniqueURL(rule.Technique))
+	putStrs(attrs, ecsSubtechniqueReference, attackSubtechniqueRef)
 
 	// fillnull's "0" is not a value in ECS, where a missing field means
 	// unknown: a user.name of "0" would become an entity in Elastic's entity
@@ -213,13 +213,24 @@ const (
 	attackBaseURL       = "https://attack.mitre.org/"
 )
 
-type attackTactic struct{ id, name string }
+type attackTactic struct{ id, name, url string }
+
+func newAttackTactic(id, name string) attackTactic {
+	return attackTactic{id: id, name: name, url: attackTacticURL(id)}
+}
 
 // attackTactics are T1484's tactics, in the order ATT&CK lists them.
 var attackTactics = [...]attackTactic{
-	{"TA0005", "Defense Evasion"},
-	{"TA0004", "Privilege Escalation"},
+	newAttackTactic("TA0005", "Defense Evasion"),
+	newAttackTactic("TA0004", "Privilege Escalation"),
 }
+
+// The ATT&CK pages of the technique and the sub-technique, built once
+// rather than for every record written.
+var (
+	attackTechniqueRef    = attackTechniqueURL(attackTechniqueID)
+	attackSubtechniqueRef = attackTechniqueURL(rule.Technique)
+)
 
 // attackTechniqueURL is the ATT&CK page of a technique or sub-technique:
 // T1484 → …/techniques/T1484/, T1484.002 → …/techniques/T1484/002/.

@@ -166,9 +166,9 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 	attacks.EnsureCapacity(len(attackTactics))
 	for _, t := range attackTactics {
 		a := attacks.AppendEmpty().SetEmptyMap()
-		putAttackObject(a.PutEmptyMap("tactic"), t.id, t.name, attackTacticURL(t.id))
-		putAttackObject(a.PutEmptyMap("technique"), attackTechniqueID, attackTechniqueName, attackTechniqueURL(attackTechniqueID))
-		putAttackObject(a.PutEmptyMap("sub_technique"), rule.Technique, rule.TechniqueName, attackTechniqueURL(rule.Technique))
+		putAttackObject(a.PutEmptyMap("tactic"), t.id, t.name, t.url)
+		putAttackObject(a.PutEmptyMap("technique"), attackTechniqueID, attackTechniqueName, attackTechniqueRef)
+		putAttackObject(a.PutEmptyMap("sub_technique"), rule.Technique, rule.TechniqueName, attackSubtechniqueRef)
 		a.PutStr("version", attackVersion)
 	}
 	if known(row.SignatureID) {
