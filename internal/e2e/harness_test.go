@@ -30,6 +30,12 @@ const (
 	// stopGrace is how long a collector gets to drain after SIGTERM before it
 	// is killed; a clean shutdown here takes well under a second.
 	stopGrace = 10 * time.Second
+	// signalGrace is how long after a collector last showed it was up a
+	// SIGTERM waits. The collector (otelcol v0.158 Collector.Run) installs
+	// its SIGTERM handler only after the service has started and the health
+	// check already answers ready; a SIGTERM in that gap kills the process
+	// without a shutdown, which no test means to check.
+	signalGrace = 250 * time.Millisecond
 	// waitTimeout bounds every poll. Generous because 2-core CI machines run
 	// the race-enabled unit tests next to these.
 	waitTimeout = 30 * time.Second
@@ -115,6 +121,8 @@ type collector struct {
 	output *lockedBuffer // stdout and stderr interleaved, as an operator sees them
 	done   chan struct{}
 	err    error // cmd.Wait's result; read only after done is closed
+	// upAt is when the collector was last seen up: started, then healthy.
+	upAt time.Time
 }
 
 // writeConfig renders tmpl with data into dir/name.yaml.
@@ -149,6 +157,7 @@ func startCollector(t *testing.T, name, configPath string, env ...string) *colle
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start collector %s: %v", name, err)
 	}
+	c.upAt = time.Now()
 	go func() {
 		c.err = c.cmd.Wait()
 		close(c.done)
@@ -196,6 +205,7 @@ func (c *collector) stop(t testing.TB) {
 func (c *collector) terminate(t testing.TB) int {
 	t.Helper()
 	if !c.exited() {
+		time.Sleep(time.Until(c.upAt.Add(signalGrace)))
 		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	}
 	select {
@@ -286,6 +296,9 @@ func waitHealthy(t testing.TB, c *collector, port int) bool {
 		healthy = resp.StatusCode == http.StatusOK
 		return healthy
 	})
+	if healthy {
+		c.upAt = time.Now()
+	}
 	return healthy
 }
 
