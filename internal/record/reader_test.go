@@ -138,13 +138,32 @@ func TestReadJSONCases(t *testing.T) {
 
 func TestNestingLimitMatchesEncodingJSON(t *testing.T) {
 	const base = `"Workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting."`
-	for _, depth := range []int{9999, 10000, 10001} {
-		// The top-level object is one level; depth-1 arrays nest inside.
-		body := "{" + base + `,"x":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + "}"
-		var rec record.Record
-		status := record.NewReader("Id").ReadJSON(body, &rec)
-		_, ok := recordtest.Read(body, "Id")
-		assert.Equal(t, ok, status == record.Decoded, "depth %d", depth)
+	// Each place holds nested arrays starting at a different depth: the
+	// scanner counts depth separately in each of them.
+	places := []struct {
+		name   string
+		open   int // levels already open where the arrays start
+		wrap   func(arrays string) string
+		actors bool
+	}{
+		{"skipped member", 1, func(a string) string { return `"x":` + a }, false},
+		{"Actor element", 2, func(a string) string { return `"Actor":[` + a + `]` }, false},
+		{"Actor element member", 3, func(a string) string { return `"Actor":[{"ID":"u","x":` + a + `}]` }, true},
+		{"ModifiedProperties element member", 3, func(a string) string { return `"ModifiedProperties":[{"Name":"tenantId","NewValue":` + a + `}]` }, false},
+	}
+	for _, pl := range places {
+		for _, depth := range []int{9999, 10000, 10001} {
+			n := depth - pl.open
+			body := "{" + base + "," + pl.wrap(strings.Repeat("[", n)+strings.Repeat("]", n)) + "}"
+			var rec record.Record
+			status := record.NewReader("Id").ReadJSON(body, &rec)
+			_, ok := recordtest.Read(body, "Id")
+			assert.Equal(t, ok, status == record.Decoded, "%s, depth %d", pl.name, depth)
+			assert.Equal(t, depth <= 10000, ok, "%s, depth %d: the reference's limit", pl.name, depth)
+			if pl.actors && ok {
+				assert.Equal(t, []string{"u"}, rec.ActorIDs, "%s, depth %d", pl.name, depth)
+			}
+		}
 	}
 }
 
