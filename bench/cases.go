@@ -25,9 +25,10 @@ var (
 	ImplJSON        = Impl{"json", "`encoding/json` Unmarshal into `map[string]any`"}
 	ImplOursAll     = Impl{"ours_all", "**o365_detect**, passthrough all"}
 	ImplOursMatched = Impl{"ours_matched", "o365_detect, passthrough matched"}
+	ImplTagFloor    = Impl{"tag_floor", "pdata floor: the same attributes written on the same records, nothing read (tagging floor)"}
 	ImplPeerTag     = Impl{"peer_tag", "OTTL peer: transform (tag only)"}
 	ImplPeerFilter  = Impl{"peer_tag_filter", "OTTL peer: transform + filter"}
-	Impls           = []Impl{ImplIndex, ImplJSON, ImplOursAll, ImplOursMatched, ImplPeerTag, ImplPeerFilter}
+	Impls           = []Impl{ImplIndex, ImplJSON, ImplTagFloor, ImplOursAll, ImplOursMatched, ImplPeerTag, ImplPeerFilter}
 )
 
 // The two batches.
@@ -68,6 +69,11 @@ func Cases(r *Records) []Case {
 		for _, impl := range Impls {
 			var fn func(*testing.B)
 			switch impl {
+			case ImplTagFloor:
+				if kind != KindMatching {
+					continue // nothing is tagged: the floor is strings.Index
+				}
+				fn = pipelineBench(func() (*Pipeline, error) { return NewTagFloor(lines) }, src, true)
 			case ImplIndex:
 				fn = indexBench(src)
 			case ImplJSON:

@@ -42,6 +42,24 @@ func TestGenerateInput(t *testing.T) {
 	assert.Equal(t, m, n)
 }
 
+// TestRealisticStream checks the realistic stream: every non-matching line
+// in turn and exactly one match, by o365_detect's own verdict.
+func TestRealisticStream(t *testing.T) {
+	r := loadSample(t)
+	lines := r.Realistic(1000)
+	require.Len(t, lines, 1000)
+	tagged, err := TaggedByOurs(lines)
+	require.NoError(t, err)
+	var matches []int
+	for i, tg := range tagged {
+		if tg {
+			matches = append(matches, i)
+		}
+	}
+	assert.Equal(t, []int{999}, matches)
+	assert.Equal(t, r.NonMatching, lines[:len(r.NonMatching)])
+}
+
 // TestCollectorSmoke runs both collector sides on a few thousand records,
 // with the collector named by O365DETECT_BIN (default ../bin/otelcol-o365).
 func TestCollectorSmoke(t *testing.T) {
