@@ -344,19 +344,34 @@ func (c *CollectorComparison) Throughput(d time.Duration) float64 {
 	return float64(c.Records) / d.Seconds()
 }
 
-// Loss is 1 - ours/baseline throughput, from the median wall times.
+// Loss is 1 - ours/baseline throughput in wall time: the median over the
+// back-to-back pairs of runs (baseline i, o365_detect i) of 1 - baseline
+// wall / o365_detect wall. Each pair shares the machine's state of the
+// moment, so load that drifts over the minutes of a comparison moves both
+// runs of a pair instead of one side's median.
 func (c *CollectorComparison) Loss() float64 {
-	b := Median(c.Baseline, func(r CollectorRun) time.Duration { return r.Wall })
-	o := Median(c.Ours, func(r CollectorRun) time.Duration { return r.Wall })
-	return 1 - c.Throughput(o)/c.Throughput(b)
+	return c.pairedLoss(func(r CollectorRun) time.Duration { return r.Wall })
 }
 
-// CPULoss is 1 - ours/baseline records per CPU second, from the median CPU
-// times: less sensitive than wall time to other work on the machine.
+// CPULoss is Loss on the collector's CPU time instead of wall time: 1 -
+// ours/baseline records per CPU second, the median over the pairs.
 func (c *CollectorComparison) CPULoss() float64 {
-	b := Median(c.Baseline, func(r CollectorRun) time.Duration { return r.CPU })
-	o := Median(c.Ours, func(r CollectorRun) time.Duration { return r.CPU })
-	return 1 - b.Seconds()/o.Seconds()
+	return c.pairedLoss(func(r CollectorRun) time.Duration { return r.CPU })
+}
+
+func (c *CollectorComparison) pairedLoss(f func(CollectorRun) time.Duration) float64 {
+	var losses []float64
+	for i := range min(len(c.Baseline), len(c.Ours)) {
+		losses = append(losses, 1-f(c.Baseline[i]).Seconds()/f(c.Ours[i]).Seconds())
+	}
+	if len(losses) == 0 {
+		return 0
+	}
+	slices.Sort(losses)
+	if n := len(losses); n%2 == 0 {
+		return (losses[n/2-1] + losses[n/2]) / 2
+	}
+	return losses[len(losses)/2]
 }
 
 // CompareCollector generates n records from lines in a temporary directory

@@ -95,3 +95,21 @@ func TestMarkCounter(t *testing.T) {
 		assert.Equal(t, []int{1000, 1000, 1000}, c.counts, "buffer %d", size)
 	}
 }
+
+// TestPairedLoss pins the estimator: the median of the pairs' losses, not
+// the loss between the two sides' medians (which would be 1 - 1/1.1 here).
+func TestPairedLoss(t *testing.T) {
+	runs := func(walls ...float64) []CollectorRun {
+		var rs []CollectorRun
+		for _, w := range walls {
+			d := time.Duration(w * float64(time.Second))
+			rs = append(rs, CollectorRun{Wall: d, CPU: 2 * d})
+		}
+		return rs
+	}
+	c := &CollectorComparison{Baseline: runs(1, 2, 1), Ours: runs(1.1, 2, 1.05)}
+	assert.InDelta(t, 1-1/1.05, c.Loss(), 1e-9)
+	assert.InDelta(t, 1-1/1.05, c.CPULoss(), 1e-9)
+	c = &CollectorComparison{Baseline: runs(1, 1), Ours: runs(1.25, 1.5)}
+	assert.InDelta(t, (0.2+1-1/1.5)/2, c.Loss(), 1e-9, "an even count averages the middle two")
+}
