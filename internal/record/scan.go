@@ -53,34 +53,19 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 // contributes no ID. A repeated Actor key replaces the earlier one.
 func actor(s string, i int, rec *Record) int {
 	rec.ActorIDs = rec.ActorIDs[:0]
-	if i >= len(s) || s[i] != '[' {
-		return skipValue(s, i, 1)
-	}
-	if i = skipSpace(s, i+1); i < len(s) && s[i] == ']' {
-		return i + 1
-	}
-	for more := true; more; {
-		if i >= len(s) || s[i] != '{' {
-			i = skipValue(s, i, 2)
-		} else {
-			var id Value
-			if i = object(s, i, func(key string, i int) int {
-				if key == keyActorID {
-					id, i = readValue(s, i, 3)
-					return i
-				}
-				return skipValue(s, i, 3)
-			}); i >= 0 && id.Kind == String {
-				rec.ActorIDs = append(rec.ActorIDs, id.Text)
+	return objects(s, i, func(i int) int {
+		var id Value
+		if i = object(s, i, func(key string, i int) int {
+			if key == keyActorID {
+				id, i = readValue(s, i, 3)
+				return i
 			}
+			return skipValue(s, i, 3)
+		}); i >= 0 && id.Kind == String {
+			rec.ActorIDs = append(rec.ActorIDs, id.Text)
 		}
-		if comma(s, i) {
-			i++
-			continue
-		}
-		i, more = next(s, i, false)
-	}
-	return i
+		return i
+	})
 }
 
 // modifiedProperties reads the partner tenant from the ModifiedProperties
@@ -88,6 +73,32 @@ func actor(s string, i int, rec *Record) int {
 // repeated).
 func modifiedProperties(s string, i int, rec *Record) int {
 	rec.PartnerTenantNew, rec.PartnerTenantOld = "", ""
+	return objects(s, i, func(i int) int {
+		var name, nv, ov Value
+		if i = object(s, i, func(key string, i int) int {
+			switch key {
+			case keyPropName:
+				name, i = readValue(s, i, 3)
+			case keyPropNew:
+				nv, i = readValue(s, i, 3)
+			case keyPropOld:
+				ov, i = readValue(s, i, 3)
+			default:
+				i = skipValue(s, i, 3)
+			}
+			return i
+		}); i >= 0 && name.Kind == String && name.Text == propTenantID {
+			rec.PartnerTenantNew, rec.PartnerTenantOld = nv.Str(), ov.Str()
+		}
+		return i
+	})
+}
+
+// objects reads the value at s[i] of a top-level member that the detection
+// reads as an array of objects, calling element with where each object
+// element starts; element returns where the object ends (or -1). Anything
+// else, the value itself or an element, is skipped.
+func objects(s string, i int, element func(i int) int) int {
 	if i >= len(s) || s[i] != '[' {
 		return skipValue(s, i, 1)
 	}
@@ -95,25 +106,10 @@ func modifiedProperties(s string, i int, rec *Record) int {
 		return i + 1
 	}
 	for more := true; more; {
-		if i >= len(s) || s[i] != '{' {
-			i = skipValue(s, i, 2)
+		if i < len(s) && s[i] == '{' {
+			i = element(i)
 		} else {
-			var name, nv, ov Value
-			if i = object(s, i, func(key string, i int) int {
-				switch key {
-				case keyPropName:
-					name, i = readValue(s, i, 3)
-				case keyPropNew:
-					nv, i = readValue(s, i, 3)
-				case keyPropOld:
-					ov, i = readValue(s, i, 3)
-				default:
-					i = skipValue(s, i, 3)
-				}
-				return i
-			}); i >= 0 && name.Kind == String && name.Text == propTenantID {
-				rec.PartnerTenantNew, rec.PartnerTenantOld = nv.Str(), ov.Str()
-			}
+			i = skipValue(s, i, 2)
 		}
 		if comma(s, i) {
 			i++
