@@ -317,6 +317,9 @@ func (t *table) print(w *os.File) {
 	r1, r2 := stream(peerNM, peerM)/stream(oursNM, oursM), stream(peerFNM, peerFM)/stream(oursMatchedNM, oursMatchedM)
 	p("| OTTL peer / o365_detect throughput, 1 in %s matching (tag only vs all; tag + filter vs matched; from the two columns) | ≥ 50× | %.0f×; %.0f× | %s |", group(realisticEvery), r1, r2, yes(r1 >= 50 && r2 >= 50))
 	p("| o365_detect per matching record (passthrough all) | ≤ 5 µs | %.2f µs (tagging floor: %.2f µs) | %s |", oursM.ns/1000, floorM.ns/1000, yes(oursM.ns <= 5000))
+	// The same bound as a ratio, in the figures the issue gives next to
+	// it: 5 µs against the peer's 48 µs per matching record.
+	p("| the same, as a ratio to the OTTL peer in this run (the issue's 5 µs against its 48 µs peer) | ≤ %.3f× | %.3f× | %s |", issueMatchingBound, oursM.ns/peerM.ns, yes(oursM.ns/peerM.ns <= issueMatchingBound))
 	p("| OTTL peer / o365_detect throughput, matching records only (tag only vs all; tag + filter vs matched) | none: the ≤ 5 µs row is this path's goal | %.1f×; %.1f× | |", peerM.ns/oursM.ns, peerFM.ns/oursMatchedM.ns)
 	for _, c := range t.cmps {
 		if float64(c.Matching) > float64(c.Records)/100 {
@@ -329,6 +332,11 @@ func (t *table) print(w *os.File) {
 		p("| whole-collector throughput loss (wall), %s | ≤ 5 %% | %.1f %% (CPU: %.1f %%) | %s |", c.Label, 100*c.Loss(), 100*c.CPULoss(), yes(c.Loss() <= 0.05))
 	}
 }
+
+// issueMatchingBound is the matching-record goal as a ratio: the issue
+// asks for at most 5 µs per matching record and measured the OTTL peer at
+// about 48 µs on its machines.
+const issueMatchingBound = 5.0 / 48
 
 // realisticEvery is the stream the goal table derives from the two
 // batches: one matching record in this many, as the realistic
