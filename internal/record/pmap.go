@@ -21,7 +21,7 @@ func (r *Reader) readMap(m pcommon.Map, rec *Record) {
 				*f = fromPdata(v)
 			}
 		}
-		if k == r.signatureIDField {
+		if r.isSignatureID(k) {
 			rec.SignatureID = fromPdata(v)
 		}
 	}

@@ -16,6 +16,12 @@ func NewReader(signatureIDField string) *Reader {
 	return &Reader{signatureIDField: signatureIDField}
 }
 
+// isSignatureID reports whether key names the signature ID field. With no
+// field configured, no key does, not even the empty one JSON allows.
+func (r *Reader) isSignatureID(key string) bool {
+	return key == r.signatureIDField && r.signatureIDField != ""
+}
+
 // Read fills rec from lr. The record is read from the body when the body
 // is a map or a string (or bytes) holding a JSON object, and otherwise from
 // the attributes (filelog's json_parser with its default parse_to).

@@ -213,6 +213,25 @@ func TestReadMapDuplicateKeysLastWins(t *testing.T) {
 	assert.Equal(t, "AzureActiveDirectory", rec.Workload.Text)
 }
 
+// TestNoSignatureIDFieldReadsNoKey: with no signature ID field configured,
+// a record's empty key (valid JSON) is not taken for it, in any shape.
+func TestNoSignatureIDFieldReadsNoKey(t *testing.T) {
+	const body = `{"Workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting.","":[1]}`
+	rd := record.NewReader("")
+	var rec record.Record
+	require.Equal(t, record.Decoded, rd.ReadJSON(body, &rec))
+	assert.Equal(t, record.Value{}, rec.SignatureID, "string body")
+
+	lr := plog.NewLogRecord()
+	lr.Attributes().PutStr("Workload", "AzureActiveDirectory")
+	lr.Attributes().PutStr("", "x")
+	require.Equal(t, record.Decoded, rd.Read(lr, &rec))
+	assert.Equal(t, record.Value{}, rec.SignatureID, "attributes")
+
+	require.Equal(t, record.Decoded, record.NewReader("Workload").Read(lr, &rec))
+	assert.Equal(t, record.Value{Text: "AzureActiveDirectory", Kind: record.String}, rec.SignatureID, "a configured field is still read")
+}
+
 func TestMayMatchIsNecessary(t *testing.T) {
 	// Every text the full decoder matches must pass the prefilter.
 	matching := []string{

@@ -28,7 +28,7 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 		default:
 			i = skipValue(s, i, 1)
 		}
-		if key == r.signatureIDField && i >= 0 {
+		if r.isSignatureID(key) && i >= 0 {
 			// The signature ID may name any field, the ones read above
 			// included.
 			if v != nil {
