@@ -146,8 +146,9 @@ func skipValue(s string, i, depth int) int {
 }
 
 // skipContainer consumes the object or array at s[i], opened inside a
-// container at depth, validating it in one loop: no call per element and
-// no decoding of the keys it passes.
+// container at depth, validating it in one loop with its own stack of open
+// containers, so hostile nesting costs no recursion, and without decoding
+// the keys it passes.
 func skipContainer(s string, i, depth int) int {
 	var open levels
 	for {
