@@ -175,20 +175,8 @@ func skipContainer(s string, i, depth int) int {
 				}
 			}
 			continue
-		case '"':
-			if j := wordScan(s, i+1); j < len(s) && s[j] == '"' {
-				i = j + 1
-			} else {
-				i, _ = strEnd(s, i)
-			}
-		case 'n':
-			i = literal(s, i, "null")
-		case 't':
-			i = literal(s, i, "true")
-		case 'f':
-			i = literal(s, i, "false")
 		default:
-			i = numberEnd(s, i)
+			i = skipValue(s, i, depth) // a scalar: no recursion
 		}
 		// A value ended at i: close what it ends, then go to the next one.
 		for {
