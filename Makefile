@@ -82,7 +82,7 @@ all: build
 help:
 	@echo "make build     build $(BIN) with ocb $(OCB_VERSION) (only if its inputs changed)"
 	@echo "make run       build, then run $(BIN) --config config/default.yaml"
-	@echo "make test      build, then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN))"
+	@echo "make test      build, then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/"
 	@echo "make lint      gofmt -l (must be empty) and go vet ./..."
 	@echo "make generate  regenerate the processor's mdatagen files"
 	@echo "make bench     build, then print the benchmark table (about 3 minutes)"
@@ -139,10 +139,13 @@ run: build
 # Test, lint, generate
 # ---------------------------------------------------------------------------
 # Unit tests and the e2e tests (internal/e2e, which exec $$O365DETECT_BIN) in
-# one run.
-# build/ and internal/tools/ are separate modules, so ./... skips them.
+# one run, then the tests of the benchmark module: they check that the OTTL
+# peer and the tagging floor write exactly what o365_detect writes, so that the
+# table compares like with like.
+# build/, bench/ and internal/tools/ are separate modules, so ./... skips them.
 test: build
 	$(GO) test -race ./...
+	cd bench && $(GO) test -race ./...
 
 lint:
 	@files=$$(find . \( -path ./build -o -path ./.tools -o -path ./.git -o -path ./bin \) -prune -o -type f -name '*.go' -print); \
