@@ -222,11 +222,14 @@ func jsonText(s string) string {
 }
 
 // tenantFromResourceID reads <tid> from "/tenants/<tid>/providers/...".
+// Resource IDs are case-insensitive, so the prefix is compared folding
+// ASCII case; the id itself is never case-mapped, because lower-casing
+// can change a string's length in bytes.
 func tenantFromResourceID(id string) string {
-	rest, ok := strings.CutPrefix(strings.ToLower(id), "/tenants/")
-	if !ok {
+	const prefix = "/tenants/"
+	if len(id) < len(prefix) || !EqualFoldASCII(id[:len(prefix)], prefix) {
 		return ""
 	}
-	tid, _, _ := strings.Cut(rest, "/")
-	return id[len("/tenants/") : len("/tenants/")+len(tid)]
+	tid, _, _ := strings.Cut(id[len(prefix):], "/")
+	return tid
 }

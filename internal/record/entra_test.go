@@ -64,18 +64,28 @@ func TestReadEntraShapesAgree(t *testing.T) {
 }
 
 func TestReadEntraCases(t *testing.T) {
+	const add = `"properties":{"activityDisplayName":"Add a partner to cross-tenant access setting"}`
 	tests := []struct {
 		name   string
 		body   string
 		status record.Status
 		n      int
+		tenant string // of the first record, when n > 0
 	}{
-		{"not a candidate", `{"records":[{"properties":{"activityDisplayName":"Update a partner cross-tenant access setting"}}]}`, record.Skipped, 0},
-		{"escaped activity", `{"activityDisplayName":"Add a partner to cross\u002dtenant access setting"}`, record.Decoded, 1},
-		{"invalid JSON", `{"activityDisplayName":"Add a partner to cross-tenant access setting",}`, record.Invalid, 0},
-		{"records not an array", `{"records":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}`, record.Decoded, 1},
-		{"non-object records skipped", `{"records":[1,"x",null,{"properties":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}]}`, record.Decoded, 1},
-		{"resource id gives the tenant", `{"records":[{"resourceId":"/tenants/AbC/providers/Microsoft.aadiam","properties":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}]}`, record.Decoded, 1},
+		{"not a candidate", `{"records":[{"properties":{"activityDisplayName":"Update a partner cross-tenant access setting"}}]}`, record.Skipped, 0, ""},
+		{"escaped activity", `{"activityDisplayName":"Add a partner to cross\u002dtenant access setting"}`, record.Decoded, 1, ""},
+		{"invalid JSON", `{"activityDisplayName":"Add a partner to cross-tenant access setting",}`, record.Invalid, 0, ""},
+		{"records not an array", `{"records":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}`, record.Decoded, 1, ""},
+		{"non-object records skipped", `{"records":[1,"x",null,{` + add + `}]}`, record.Decoded, 1, ""},
+		{"resource id gives the tenant", `{"records":[{"resourceId":"/tenants/AbC/providers/Microsoft.aadiam",` + add + `}]}`, record.Decoded, 1, "AbC"},
+		{"resource id prefix in any case", `{"records":[{"resourceId":"/TENANTS/AbC/providers/Microsoft.aadiam",` + add + `}]}`, record.Decoded, 1, "AbC"},
+		{"resource id without a provider", `{"records":[{"resourceId":"/tenants/AbC",` + add + `}]}`, record.Decoded, 1, "AbC"},
+		{"resource id of another kind", `{"records":[{"resourceId":"/subscriptions/AbC",` + add + `}]}`, record.Decoded, 1, ""},
+		// Lower-casing these changes their length in bytes (Ⱥ grows, the
+		// Kelvin sign shrinks): the tenant must be cut from the id as
+		// written, not at an offset found in a case-mapped copy.
+		{"resource id that grows when lower-cased", `{"records":[{"resourceId":"/tenants/ȺȺȺ",` + add + `}]}`, record.Decoded, 1, "ȺȺȺ"},
+		{"resource id that shrinks when lower-cased", `{"records":[{"resourceId":"/tenants/KKK/providers/x",` + add + `}]}`, record.Decoded, 1, "KKK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,9 +93,9 @@ func TestReadEntraCases(t *testing.T) {
 			lr.Body().SetStr(tt.body)
 			recs, status := record.NewReader("Id").ReadEntra(lr, nil, false)
 			assert.Equal(t, tt.status, status)
-			assert.Len(t, recs, tt.n)
-			if tt.name == "resource id gives the tenant" {
-				assert.Equal(t, "AbC", recs[0].TenantID)
+			require.Len(t, recs, tt.n)
+			if tt.n > 0 {
+				assert.Equal(t, tt.tenant, recs[0].TenantID)
 			}
 		})
 	}

@@ -89,6 +89,9 @@ func TestHostileInput(t *testing.T) {
 		}, matched, "carol@contoso.com"},
 		{"array of records", strBody(`[{` + wl + `,` + op + `}]`), ignored, ""},
 		{"plain text that mentions the operation", strBody(`Add a partner to cross-tenant access setting. AzureActiveDirectory`), ignored, ""},
+		// Lower-casing Ⱥ makes it longer in bytes; the tenant id read from
+		// the resource id must not be cut at an offset into a lowered copy.
+		{"Entra record whose resource id grows when lower-cased", strBody(`{"records":[{"resourceId":"/tenants/ȺȺȺ","properties":{"activityDisplayName":"Add a partner to cross-tenant access setting","initiatedBy":{"user":{"userPrincipalName":"eve@contoso.com"}}}}]}`), matched, "eve@contoso.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
