@@ -150,6 +150,15 @@ func TestParseCreationTime(t *testing.T) {
 		{"2025-03-04T10:15:30.5Z", "2025-03-04T10:15:30.5Z"},
 		{"2025-03-04T12:15:30+02:00", "2025-03-04T10:15:30Z"},
 		{"2025-03-04T05:15:30.25-05:00", "2025-03-04T10:15:30.25Z"},
+		{"2025-03-04T12:15:30+0200", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30+0000", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T05:15:30.123-0500", "2025-03-04T10:15:30.123Z"},
+		// Splunk's TIME_FORMAT stops at the seconds; what follows is ignored.
+		{"2025-03-04T10:15:30 UTC", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30z", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30+02", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30.5 (UTC)", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:3x UTC", ""},
 		{"2025-03-04 10:15:30", ""},
 		{"2024-02-29T23:59:59", "2024-02-29T23:59:59Z"},
 		{"2025-02-29T10:00:00", ""},
@@ -213,14 +222,20 @@ func TestRowClone(t *testing.T) {
 
 // FuzzParseCreationTime checks the fast layout parser against time.Parse.
 func FuzzParseCreationTime(f *testing.F) {
-	for _, s := range []string{"2025-03-04T10:15:30", "2024-02-29T23:59:59", "2025-02-29T10:00:00", "0000-01-01T00:00:00", "2025-03-04T10:15:3x"} {
+	for _, s := range []string{"2025-03-04T10:15:30", "2024-02-29T23:59:59", "2025-02-29T10:00:00", "0000-01-01T00:00:00", "2025-03-04T10:15:3x", "2025-03-04T10:15:30+0200", "2025-03-04T10:15:30 UTC"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := rule.ParseCreationTime(s)
 		want, err := time.Parse(time.RFC3339, s)
 		if err != nil {
+			want, err = time.Parse("2006-01-02T15:04:05Z0700", s)
+		}
+		if err != nil {
 			want, err = time.Parse(rule.TimeFormat, s)
+		}
+		if err != nil && len(s) > len(rule.TimeFormat) {
+			want, err = time.Parse(rule.TimeFormat, s[:len(rule.TimeFormat)])
 		}
 		if ok != (err == nil) || (ok && !got.Equal(want)) {
 			t.Fatalf("%q: got %v %v, time.Parse %v %v", s, got, ok, want, err)

@@ -6,21 +6,33 @@ import "time"
 const TimeFormat = "2006-01-02T15:04:05"
 
 // ParseCreationTime parses a Management Activity CreationTime. The schema
-// writes UTC without a zone ("2025-03-04T10:15:30"); a fraction, "Z" or an
-// explicit offset are accepted too (time.Parse accepts a fraction after the
-// seconds even when the layout has none).
+// writes UTC without a zone ("2025-03-04T10:15:30"). A fraction is accepted
+// (time.Parse accepts one after the seconds even when the layout has none),
+// and an explicit zone is honoured, as RFC 3339 writes it ("Z", "+02:00")
+// or in ISO 8601's basic form ("+0200", which shippers that re-serialise
+// timestamps often write). Anything else after the seconds is ignored, as
+// Splunk's TIME_FORMAT, which stops at %S, ignores it: "10:15:30 UTC" is
+// 10:15:30 UTC.
 func ParseCreationTime(s string) (time.Time, bool) {
 	if t, ok := parseUTCSeconds(s); ok {
 		return t, true
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), true
+	for _, layout := range zonedLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
 	}
 	if t, err := time.Parse(TimeFormat, s); err == nil {
 		return t, true
 	}
+	if len(s) > len(TimeFormat) {
+		return parseUTCSeconds(s[:len(TimeFormat)])
+	}
 	return time.Time{}, false
 }
+
+// zonedLayouts are the CreationTime layouts whose zone is honoured.
+var zonedLayouts = []string{time.RFC3339, "2006-01-02T15:04:05Z0700"}
 
 // FormatTime renders an event time as security_content_ctime does, in UTC:
 // no zone and no fraction (truncated, as strftime's %S is).
