@@ -77,6 +77,11 @@ func (a *allowlist) allows(s subject, now time.Time) bool {
 			}
 			continue
 		}
+		// Debug, as the processor's other per-record logs: an auditor who
+		// wants every suppressed change with its reason turns it on.
+		if ce := a.logger.Check(zap.DebugLevel, "match allowlisted; not tagged or counted"); ce != nil {
+			ce.Write(zap.String("user", s.user), zap.String("partner_tenant", s.partner), zap.String("reason", e.Reason))
+		}
 		return true
 	}
 	return false

@@ -18,6 +18,8 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadatatest"
@@ -155,7 +157,10 @@ func TestAllowlist(t *testing.T) {
 	}
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	h := newHarnessWith(t, cfg, metadatatest.NewSettings(tel), nil)
+	set := metadatatest.NewSettings(tel)
+	core, logs := observer.New(zap.DebugLevel)
+	set.Logger = zap.New(core)
+	h := newHarnessWith(t, cfg, set, nil)
 
 	alice := match("alice@contoso.com", "1", "2025-03-04T10:00:00")
 	consume(t, h, alice, match("bob@contoso.com", "2", "2025-03-04T10:00:00"), match("carol@contoso.com", "3", "2025-03-04T10:00:00"))
@@ -174,6 +179,19 @@ func TestAllowlist(t *testing.T) {
 
 	metadatatest.AssertEqualProcessorO365DetectRecordsAllowlisted(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualProcessorO365DetectRecordsMatched(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+
+	var allowed []map[string]any
+	for _, e := range logs.FilterMessageSnippet("allowlisted").All() {
+		assert.Equal(t, zap.DebugLevel, e.Level)
+		allowed = append(allowed, e.ContextMap())
+	}
+	assert.Equal(t, []map[string]any{
+		{"user": "alice@contoso.com", "partner_tenant": "", "reason": "approved"},
+		{"user": "carol@contoso.com", "partner_tenant": "", "reason": ""},
+	}, allowed, "each allowlisted match is logged with its entry's reason")
+	expired := logs.FilterMessageSnippet("expired").All()
+	require.Len(t, expired, 1)
+	assert.Equal(t, "bob@contoso.com", expired[0].ContextMap()["user"])
 }
 
 func TestPassthroughModes(t *testing.T) {

@@ -93,7 +93,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.ProcessorO365DetectDetectionsDropped, err = builder.meter.Int64Counter(
 		"otelcol_processor_o365_detect_detections_dropped",
-		metric.WithDescription("Number of detection records lost because the next consumer refused them permanently or the retry buffer was full. [Development]"),
+		metric.WithDescription("Number of detection records lost, because the next consumer refused them permanently, or during shutdown without storage, or because the retry buffer (max_groups) was full. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
@@ -111,13 +111,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorO365DetectRecordsAllowlisted, err = builder.meter.Int64Counter(
 		"otelcol_processor_o365_detect_records_allowlisted",
-		metric.WithDescription("Number of matching log records suppressed by an allowlist entry. [Development]"),
+		metric.WithDescription("Number of matching audit records suppressed by an allowlist entry; a log record holding several (an Event Hub or Graph body) counts each. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorO365DetectRecordsDuplicate, err = builder.meter.Int64Counter(
 		"otelcol_processor_o365_detect_records_duplicate",
-		metric.WithDescription("Number of matching log records dropped as repeated deliveries of a record Id already seen (dedup enabled). [Development]"),
+		metric.WithDescription("Number of matching audit records neither tagged nor counted because their record Id was already seen (dedup enabled); a log record holding several counts each. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
@@ -129,7 +129,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorO365DetectRecordsMatched, err = builder.meter.Int64Counter(
 		"otelcol_processor_o365_detect_records_matched",
-		metric.WithDescription("Number of log records that matched the detection (allowlisted matches excluded). [Development]"),
+		metric.WithDescription("Number of matching audit records tagged and counted into a group (allowlisted matches and repeated deliveries excluded); a log record holding several counts each. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -24,7 +24,7 @@ func NewSettings(tt *componenttest.Telemetry) processor.Settings {
 func AssertEqualProcessorO365DetectDetectionsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_o365_detect_detections_dropped",
-		Description: "Number of detection records lost because the next consumer refused them permanently or the retry buffer was full. [Development]",
+		Description: "Number of detection records lost, because the next consumer refused them permanently, or during shutdown without storage, or because the retry buffer (max_groups) was full. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -70,7 +70,7 @@ func AssertEqualProcessorO365DetectGroupsOpen(t *testing.T, tt *componenttest.Te
 func AssertEqualProcessorO365DetectRecordsAllowlisted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_o365_detect_records_allowlisted",
-		Description: "Number of matching log records suppressed by an allowlist entry. [Development]",
+		Description: "Number of matching audit records suppressed by an allowlist entry; a log record holding several (an Event Hub or Graph body) counts each. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -86,7 +86,7 @@ func AssertEqualProcessorO365DetectRecordsAllowlisted(t *testing.T, tt *componen
 func AssertEqualProcessorO365DetectRecordsDuplicate(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_o365_detect_records_duplicate",
-		Description: "Number of matching log records dropped as repeated deliveries of a record Id already seen (dedup enabled). [Development]",
+		Description: "Number of matching audit records neither tagged nor counted because their record Id was already seen (dedup enabled); a log record holding several counts each. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -118,7 +118,7 @@ func AssertEqualProcessorO365DetectRecordsInvalid(t *testing.T, tt *componenttes
 func AssertEqualProcessorO365DetectRecordsMatched(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_o365_detect_records_matched",
-		Description: "Number of log records that matched the detection (allowlisted matches excluded). [Development]",
+		Description: "Number of matching audit records tagged and counted into a group (allowlisted matches and repeated deliveries excluded); a log record holding several counts each. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
