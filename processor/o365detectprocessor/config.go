@@ -91,8 +91,8 @@ type Config struct {
 	// them in memory only.
 	Storage *component.ID `mapstructure:"storage"`
 
-	// Dedup leaves repeated deliveries of the same record Id untagged and
-	// uncounted. Off by default: Splunk counts every delivery.
+	// Dedup counts repeated deliveries of the same record Id once. Off by
+	// default: Splunk counts every delivery.
 	Dedup DedupConfig `mapstructure:"dedup"`
 
 	// prevent unkeyed literal initialization

@@ -1,6 +1,7 @@
 package o365detectprocessor // import "github.com/o365detect/o365detect/processor/o365detectprocessor"
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,16 +28,19 @@ func newDedup(cfg DedupConfig) *dedup {
 }
 
 // firstDelivery reports whether id was not seen within the TTL before now,
-// and remembers it if so.
-func (d *dedup) firstDelivery(id string, now time.Time) bool {
+// and if so remembers it and returns the copy it keeps. The copy matters:
+// id is usually a substring of a record body, which it would otherwise
+// keep alive for the TTL.
+func (d *dedup) firstDelivery(id string, now time.Time) (string, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.expire(now)
 	if t, ok := d.seen[id]; ok && now.Sub(t) < d.ttl {
-		return false
+		return "", false
 	}
+	id = strings.Clone(id)
 	d.remember(id, now)
-	return true
+	return id, true
 }
 
 // restore re-remembers Ids from the journal, skipping expired ones.

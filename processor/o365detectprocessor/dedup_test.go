@@ -2,17 +2,25 @@ package o365detectprocessor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/o365detect/o365detect/internal/journal/journaltest"
+	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadatatest"
 )
 
@@ -26,7 +34,7 @@ func TestDedupOffCountsEveryDelivery(t *testing.T) {
 	assert.Equal(t, int64(3), detections(h.sink)[0].Attributes().AsRaw()["count"])
 }
 
-func TestDedupDropsRepeatedDeliveries(t *testing.T) {
+func TestDedupCountsRepeatedDeliveriesOnce(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	cfg := testConfig()
@@ -49,7 +57,7 @@ func TestDedupDropsRepeatedDeliveries(t *testing.T) {
 
 	passed := h.sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	_, tagged := passed.At(1).Attributes().Get("user")
-	assert.False(t, tagged, "a repeated delivery passes through untagged")
+	assert.True(t, tagged, "a repeated delivery is still a match: tagged, only not counted again")
 
 	// After the TTL the Id counts again.
 	h.clock.set(testNow.Add(61 * time.Minute))
@@ -61,11 +69,14 @@ func TestDedupDropsRepeatedDeliveries(t *testing.T) {
 func TestDedupIsBounded(t *testing.T) {
 	d := newDedup(DedupConfig{Enabled: true, TTL: time.Hour, MaxIDs: 3})
 	for i := range 10 {
-		assert.True(t, d.firstDelivery(fmt.Sprint(i), testNow))
+		_, first := d.firstDelivery(fmt.Sprint(i), testNow)
+		assert.True(t, first)
 	}
 	assert.Len(t, d.seen, 3)
-	assert.False(t, d.firstDelivery("9", testNow), "the newest are kept")
-	assert.True(t, d.firstDelivery("0", testNow), "the oldest were forgotten")
+	_, first := d.firstDelivery("9", testNow)
+	assert.False(t, first, "the newest are kept")
+	_, first = d.firstDelivery("0", testNow)
+	assert.True(t, first, "the oldest were forgotten")
 }
 
 func TestDedupStateSurvivesACrash(t *testing.T) {
@@ -85,4 +96,80 @@ func TestDedupStateSurvivesACrash(t *testing.T) {
 	require.NoError(t, p2.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
 	require.NoError(t, p2.Shutdown(context.Background()))
 	assert.Empty(t, detections(sink2), "the redelivery after the restart is recognised")
+}
+
+// refuseOnce refuses its first batch with a retryable error, as a full
+// exporter queue does, and passes every later one to next.
+type refuseOnce struct {
+	next    *consumertest.LogsSink
+	refused bool
+}
+
+func (r *refuseOnce) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (r *refuseOnce) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if !r.refused {
+		r.refused = true
+		return errors.New("exporter queue is full")
+	}
+	return r.next.ConsumeLogs(ctx, ld)
+}
+
+// TestRetryOfRefusedBatch: the next consumer refuses a batch, and the caller
+// (an OTLP receiver whose client retries, say) sends it again. The record
+// must reach the next consumer tagged on the retry in every passthrough
+// mode, and its match is counted on the first attempt, so that a refusal
+// never loses a detection: once more on the retry without dedup
+// (at-least-once), exactly once with it.
+func TestRetryOfRefusedBatch(t *testing.T) {
+	for _, tt := range []struct {
+		dedup     bool
+		mode      Passthrough
+		wantCount int64
+	}{
+		{false, PassthroughAll, 2},
+		{false, PassthroughMatched, 2},
+		{true, PassthroughAll, 1},
+		{true, PassthroughMatched, 1},
+	} {
+		t.Run(fmt.Sprintf("dedup %v, passthrough %s", tt.dedup, tt.mode), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Passthrough = tt.mode
+			cfg.Dedup = DedupConfig{Enabled: tt.dedup, TTL: time.Hour, MaxIDs: 100}
+			next := &refuseOnce{next: new(consumertest.LogsSink)}
+			h := newHarnessWith(t, cfg, processortest.NewNopSettings(metadata.Type), next)
+			rec := match("alice@contoso.com", "id-1", "2025-03-04T10:00:00")
+
+			require.Error(t, h.p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
+			require.NoError(t, h.p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)), "the retry")
+
+			require.Equal(t, 1, passedThrough(next.next), "the retried record reaches the next consumer")
+			lr := next.next.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+			assert.Equal(t, rec, lr.Body().Str())
+			user, tagged := lr.Attributes().Get("user")
+			require.True(t, tagged, "and it is tagged")
+			assert.Equal(t, "alice@contoso.com", user.Str())
+
+			h.endWindow()
+			dets := detections(next.next)
+			require.Len(t, dets, 1)
+			assert.Equal(t, tt.wantCount, dets[0].Attributes().AsRaw()["count"])
+		})
+	}
+}
+
+// TestDedupKeepsNoBody: a remembered Id is a substring of its record's body;
+// keeping that substring would keep the whole body alive for the TTL.
+func TestDedupKeepsNoBody(t *testing.T) {
+	body := `{"Id":"id-1","Pad":"` + strings.Repeat("x", 1<<16) + `"}`
+	id := body[7:11]
+	require.Equal(t, "id-1", id)
+	d := newDedup(DedupConfig{TTL: time.Hour, MaxIDs: 10})
+	kept, first := d.firstDelivery(id, testNow)
+	require.True(t, first)
+	assert.Equal(t, id, kept)
+	for s := range d.seen {
+		assert.NotSame(t, unsafe.StringData(id), unsafe.StringData(s), "the remembered Id is a copy")
+	}
+	assert.NotSame(t, unsafe.StringData(id), unsafe.StringData(kept), "and so is the one returned for the journal")
 }

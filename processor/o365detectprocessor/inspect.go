@@ -1,7 +1,6 @@
 package o365detectprocessor // import "github.com/o365detect/o365detect/processor/o365detectprocessor"
 
 import (
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -84,25 +83,31 @@ func (p *detectProcessor) invalid(b *batch, lr plog.LogRecord) {
 	}
 }
 
-// accept applies the filter macro's tuning and de-duplication to a hit, then
-// tags the record (unless an earlier hit in it did) and counts the hit.
+// accept applies the filter macro's tuning to a hit, tags the record (unless
+// an earlier hit in it did) and counts the hit, once per record Id when
+// de-duplication is on.
 func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *hit, tagged bool) bool {
 	if p.allow.allows(subject{user: h.row.User, partner: h.partner, appIDs: h.appIDs}, b.arrived) {
 		b.counts.allowlisted++
 		return false
 	}
-	if p.dedup != nil && h.id != "" {
-		if !p.dedup.firstDelivery(h.id, b.arrived) {
-			b.counts.duplicates++
-			return false
-		}
-		b.ids = append(b.ids, seenID{ID: strings.Clone(h.id), Seen: b.arrived.UnixNano()})
-	}
-	b.counts.matched++
 	if !tagged {
 		m := output.Match{Row: h.row, Partner: h.partner, EventTime: h.eventTime}
 		p.profile.Tag(lr.Attributes(), m)
 	}
+	if p.dedup != nil && h.id != "" {
+		id, first := p.dedup.firstDelivery(h.id, b.arrived)
+		if !first {
+			// Still a match, so tagged and forwarded like one, but already
+			// counted. This is also how a caller's retry of a batch the next
+			// consumer refused comes back: dropping it here would lose the
+			// record the first attempt never delivered.
+			b.counts.duplicates++
+			return true
+		}
+		b.ids = append(b.ids, seenID{ID: id, Seen: b.arrived.UnixNano()})
+	}
+	b.counts.matched++
 	if !p.cfg.EmitDetections {
 		return true
 	}

@@ -117,7 +117,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorO365DetectRecordsDuplicate, err = builder.meter.Int64Counter(
 		"otelcol_processor_o365_detect_records_duplicate",
-		metric.WithDescription("Number of matching audit records neither tagged nor counted because their record Id was already seen (dedup enabled); a log record holding several counts each. [Development]"),
+		metric.WithDescription("Number of matching audit records tagged but not counted into a group again because their record Id was already seen (dedup enabled); a log record holding several counts each. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -86,7 +86,7 @@ func AssertEqualProcessorO365DetectRecordsAllowlisted(t *testing.T, tt *componen
 func AssertEqualProcessorO365DetectRecordsDuplicate(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_o365_detect_records_duplicate",
-		Description: "Number of matching audit records neither tagged nor counted because their record Id was already seen (dedup enabled); a log record holding several counts each. [Development]",
+		Description: "Number of matching audit records tagged but not counted into a group again because their record Id was already seen (dedup enabled); a log record holding several counts each. [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
