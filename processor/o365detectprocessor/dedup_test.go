@@ -173,3 +173,31 @@ func TestDedupKeepsNoBody(t *testing.T) {
 	}
 	assert.NotSame(t, unsafe.StringData(id), unsafe.StringData(kept), "and so is the one returned for the journal")
 }
+
+// TestEdgeTierJournalIsCompacted: an edge tier (emit_detections false) with
+// dedup and storage journals the Ids of every batch with a match and never
+// emits, so the window end must compact the journal by itself.
+func TestEdgeTierJournalIsCompacted(t *testing.T) {
+	client := journaltest.NewMemClient()
+	cfg := testConfig()
+	cfg.EmitDetections = false
+	cfg.Dedup = DedupConfig{Enabled: true, TTL: time.Hour, MaxIDs: 1000}
+	p, _, tick := startPersistent(t, client, cfg)
+	for i := range 100 {
+		rec := match("alice@contoso.com", fmt.Sprint("id-", i), "2025-03-04T10:00:00")
+		require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
+	}
+	require.Equal(t, 100, p.journal.Len(), "one entry per batch until the window ends")
+	tick <- testNow
+	tick <- testNow
+	assert.Equal(t, 1, p.journal.Len(), "compacted to one entry of the remembered Ids")
+	assert.Len(t, p.dedup.snapshot(), 100)
+	crash(p)
+
+	cfg2 := testConfig()
+	cfg2.EmitDetections = false
+	cfg2.Dedup = cfg.Dedup
+	p2, _, _ := startPersistent(t, client, cfg2)
+	t.Cleanup(func() { require.NoError(t, p2.Shutdown(context.Background())) })
+	assert.Len(t, p2.dedup.snapshot(), 100, "the compacted Ids survive a crash")
+}

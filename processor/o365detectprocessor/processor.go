@@ -324,6 +324,12 @@ func (p *detectProcessor) flush(ctx context.Context) error {
 		groups = p.holdSuppressed(groups)
 	}
 	f := p.takeOff(groups)
+	if len(f.groups) == 0 && p.journal != nil && p.journal.Len() > 1 {
+		// Only an emission compacts the journal, and there is none: an
+		// edge tier (emit_detections false) with dedup journals Ids every
+		// batch and never emits, and held groups may be all there is.
+		p.compactJournal()
+	}
 	p.mu.Unlock()
 	return p.emit(ctx, f)
 }
