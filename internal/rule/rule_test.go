@@ -1,6 +1,7 @@
 package rule_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -160,6 +161,13 @@ func TestParseCreationTime(t *testing.T) {
 		{"2025-03-04T10:15:30.5 (UTC)", "2025-03-04T10:15:30Z"},
 		{"2025-03-04T10:15:3x UTC", ""},
 		{"2025-03-04 10:15:30", ""},
+		// Unix nanoseconds, which the journal keeps, span 1678 to 2262.
+		{"1678-01-01T00:00:00", "1678-01-01T00:00:00Z"},
+		{"2261-12-31T23:59:59", "2261-12-31T23:59:59Z"},
+		{"1677-12-31T23:59:59", ""},
+		{"2262-01-01T00:00:00", ""},
+		{"0001-01-01T00:00:00", ""},
+		{"9999-12-31T23:59:59Z", ""},
 		{"2024-02-29T23:59:59", "2024-02-29T23:59:59Z"},
 		{"2025-02-29T10:00:00", ""},
 		{"2025-13-01T10:00:00", ""},
@@ -236,6 +244,9 @@ func FuzzParseCreationTime(f *testing.F) {
 		}
 		if err != nil && len(s) > len(rule.TimeFormat) {
 			want, err = time.Parse(rule.TimeFormat, s[:len(rule.TimeFormat)])
+		}
+		if err == nil && (want.Year() < 1678 || want.Year() > 2261) {
+			err = errors.New("out of range")
 		}
 		if ok != (err == nil) || (ok && !got.Equal(want)) {
 			t.Fatalf("%q: got %v %v, time.Parse %v %v", s, got, ok, want, err)

@@ -13,7 +13,19 @@ const TimeFormat = "2006-01-02T15:04:05"
 // timestamps often write). Anything else after the seconds is ignored, as
 // Splunk's TIME_FORMAT, which stops at %S, ignores it: "10:15:30 UTC" is
 // 10:15:30 UTC.
+//
+// A time outside the years 1678 to 2261 is not taken: Splunk rejects
+// timestamps that far from the present too (MAX_DAYS_AGO, MAX_DAYS_HENCE),
+// and the journal keeps times as Unix nanoseconds, which end there.
 func ParseCreationTime(s string) (time.Time, bool) {
+	t, ok := parseCreationTime(s)
+	if !ok || t.Year() < 1678 || t.Year() > 2261 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func parseCreationTime(s string) (time.Time, bool) {
 	if t, ok := parseUTCSeconds(s); ok {
 		return t, true
 	}
