@@ -31,7 +31,7 @@ func (p *detectProcessor) emit(ctx context.Context, f flight) error {
 		dropped = len(groups)
 		p.logger.Error("next consumer permanently refused detection records; they are lost",
 			zap.Int64("detections", n), zap.Error(err))
-	case p.stopping.Load() && p.journal == nil:
+	case p.stopping.Load() && !p.journaling():
 		dropped = len(groups)
 		p.logger.Error("next consumer refused detection records during shutdown; without storage they are lost",
 			zap.Int64("detections", n), zap.Error(err))
@@ -52,6 +52,13 @@ func (p *detectProcessor) emit(ctx context.Context, f flight) error {
 		p.telemetry.ProcessorO365DetectDetectionsDropped.Add(ctx, int64(dropped))
 	}
 	return err
+}
+
+// journaling reports whether a journal is open. Shutdown closes it.
+func (p *detectProcessor) journaling() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.journal != nil
 }
 
 // takeOff registers drained groups as in flight, so a journal compaction

@@ -163,8 +163,13 @@ func (p *detectProcessor) Shutdown(context.Context) error {
 		}
 		p.stopping.Store(true)
 		err = p.flush(context.Background())
-		if p.storage != nil {
-			err = errors.Join(err, p.storage.Close(context.Background()))
+		p.mu.Lock()
+		client := p.storage
+		// Nothing may journal into a closed client.
+		p.storage, p.journal = nil, nil
+		p.mu.Unlock()
+		if client != nil {
+			err = errors.Join(err, client.Close(context.Background()))
 		}
 		p.telemetry.Shutdown()
 	})
@@ -268,6 +273,11 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 
 	b.counts.record(ctx, p.telemetry)
 	p.commit(ctx, b)
+	if p.stopping.Load() {
+		// After Shutdown no window ends again: what this batch counted is
+		// emitted now rather than left in groups nobody will emit.
+		_ = p.flush(ctx)
+	}
 	if rls.Len() == 0 && p.cfg.Passthrough != PassthroughAll {
 		return nil
 	}

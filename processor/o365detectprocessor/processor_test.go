@@ -454,3 +454,18 @@ func TestSuppressedRowsFlushOnShutdown(t *testing.T) {
 	require.NoError(t, p.Shutdown(context.Background()))
 	assert.Len(t, detections(sink), 2, "a clean stop emits held rows too")
 }
+
+// TestConsumeAfterShutdown: the collector stops receivers before processors,
+// but a batch that still arrives after Shutdown must not be counted into a
+// group that no window end will ever emit.
+func TestConsumeAfterShutdown(t *testing.T) {
+	h := newHarness(t, testConfig())
+	require.NoError(t, h.p.Shutdown(context.Background()))
+	consume(t, h, match("late@contoso.com", "1", "2025-03-04T10:00:00"))
+	dets := detections(h.sink)
+	require.Len(t, dets, 1, "emitted at once")
+	assert.Equal(t, "late@contoso.com", dets[0].Attributes().AsRaw()["user"])
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	assert.Zero(t, h.p.agg.Len())
+}
