@@ -17,6 +17,24 @@ import (
 
 const headKey = "journal.head"
 
+// MaxEntries bounds the live range. The owner compacts far more often than
+// this many appends, so a longer range can only come from a corrupt head,
+// and trusting it would mean an allocation or a read loop of any size.
+const MaxEntries = 1 << 20
+
+// readChunk is how many entries Open reads per storage batch, so that a long
+// journal never needs one huge batch.
+const readChunk = 1024
+
+// ErrCorrupt is wrapped by Open's error when the stored head cannot be
+// trusted; Open then also returns a usable, empty journal.
+var ErrCorrupt = errors.New("journal is corrupt")
+
+// ErrFull is returned by Append when the journal holds MaxEntries entries:
+// a longer range would be rejected by the next Open. Replace (compaction)
+// makes room.
+var ErrFull = errors.New("journal is full")
+
 // Journal is not safe for concurrent use; its owner serializes calls.
 type Journal struct {
 	client storage.Client
@@ -25,44 +43,73 @@ type Journal struct {
 }
 
 // Open reads the journal stored in client and returns it with its live
-// entries, oldest first.
+// entries, oldest first. When the stored head is corrupt, the error wraps
+// ErrCorrupt and the returned journal is empty and usable: its first write
+// replaces the head. The old entries are then lost, which beats a collector
+// that cannot start until its storage is wiped. Any other error is the
+// storage's own, and no journal is returned.
 func Open(ctx context.Context, client storage.Client) (*Journal, [][]byte, error) {
-	j := &Journal{client: client}
-	head, err := client.Get(ctx, headKey)
+	raw, err := client.Get(ctx, headKey)
 	if err != nil {
 		return nil, nil, err
 	}
-	if head == nil {
-		return j, nil, nil
+	if raw == nil {
+		return &Journal{client: client}, nil, nil
 	}
-	if len(head) != 16 {
-		return nil, nil, fmt.Errorf("journal head is %d bytes, want 16", len(head))
+	first, next, err := parseHead(raw)
+	if err != nil {
+		return &Journal{client: client}, nil, err
 	}
-	j.first = binary.BigEndian.Uint64(head[:8])
-	j.next = binary.BigEndian.Uint64(head[8:])
-	if j.first > j.next {
-		return nil, nil, errors.New("journal head is corrupt: first entry after next")
+	entries, err := readEntries(ctx, client, first, next)
+	if err != nil {
+		return nil, nil, err
 	}
-	ops := make([]*storage.Operation, 0, j.next-j.first)
-	for seq := j.first; seq < j.next; seq++ {
-		ops = append(ops, storage.GetOperation(entryKey(seq)))
-	}
-	if len(ops) > 0 {
-		if err := client.Batch(ctx, ops...); err != nil {
-			return nil, nil, err
-		}
-	}
-	entries := make([][]byte, 0, len(ops))
-	for _, op := range ops {
-		if op.Value != nil {
-			entries = append(entries, op.Value)
-		}
-	}
-	return j, entries, nil
+	return &Journal{client: client, first: first, next: next}, entries, nil
 }
 
-// Append adds entry at the end of the log.
+// parseHead decodes a head and checks that its range is one the journal
+// could have written.
+func parseHead(raw []byte) (first, next uint64, err error) {
+	if len(raw) != 16 {
+		return 0, 0, fmt.Errorf("%w: head is %d bytes, want 16", ErrCorrupt, len(raw))
+	}
+	first = binary.BigEndian.Uint64(raw[:8])
+	next = binary.BigEndian.Uint64(raw[8:])
+	if first > next {
+		return 0, 0, fmt.Errorf("%w: head's first entry %d is after its next %d", ErrCorrupt, first, next)
+	}
+	if next-first > MaxEntries {
+		return 0, 0, fmt.Errorf("%w: head names %d entries, at most %d are kept", ErrCorrupt, next-first, MaxEntries)
+	}
+	return first, next, nil
+}
+
+// readEntries reads entries first..next-1 in chunks, skipping missing ones.
+func readEntries(ctx context.Context, client storage.Client, first, next uint64) ([][]byte, error) {
+	var entries [][]byte
+	ops := make([]*storage.Operation, 0, min(next-first, readChunk))
+	for start := first; start < next; start += uint64(len(ops)) {
+		ops = ops[:0]
+		for seq := start; seq < next && len(ops) < readChunk; seq++ {
+			ops = append(ops, storage.GetOperation(entryKey(seq)))
+		}
+		if err := client.Batch(ctx, ops...); err != nil {
+			return nil, err
+		}
+		for _, op := range ops {
+			if op.Value != nil {
+				entries = append(entries, op.Value)
+			}
+		}
+	}
+	return entries, nil
+}
+
+// Append adds entry at the end of the log, or returns ErrFull.
 func (j *Journal) Append(ctx context.Context, entry []byte) error {
+	if j.next-j.first >= MaxEntries {
+		return ErrFull
+	}
 	seq := j.next
 	if err := j.client.Batch(ctx,
 		storage.SetOperation(entryKey(seq), entry),

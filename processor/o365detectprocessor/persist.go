@@ -3,6 +3,7 @@ package o365detectprocessor // import "github.com/o365detect/o365detect/processo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,53 +44,101 @@ type journalGroup struct {
 	Resource json.RawMessage `json:"r"`
 }
 
-func encodeEntry(groups []*aggregate.Group, ids []seenID) ([]byte, error) {
+// emptyResource stands in for a resource that cannot be journaled. It is
+// the OTLP JSON of an empty resource, so the format stays one that older
+// versions read.
+var emptyResource = json.RawMessage(`{"resourceLogs":[{"resource":{}}]}`)
+
+// resourceNestOpen and resourceNestClose are how an entry nests a group's
+// resource (the "g" and "r" fields above). encoding/json limits nesting
+// when it reads a whole entry but checks a json.RawMessage on its own when
+// writing it, so a resource is checked where it will sit, or the entry
+// could be written and never read back.
+const resourceNestOpen, resourceNestClose = `{"g":[{"r":`, `}]}`
+
+// encodeEntry encodes a journal entry. lost is how many groups are
+// journaled with an empty resource because theirs could not be encoded;
+// one odd resource must not keep a whole batch out of the journal.
+func encodeEntry(groups []*aggregate.Group, ids []seenID) (b []byte, lost int, err error) {
 	e := journalEntry{IDs: ids, Groups: make([]journalGroup, 0, len(groups))}
 	// Groups opened by one batch share one resource copy: encode it once.
-	encoded := make(map[pcommon.Resource]json.RawMessage)
+	type encodedResource struct {
+		raw json.RawMessage
+		ok  bool
+	}
+	encoded := make(map[pcommon.Resource]encodedResource)
 	for _, g := range groups {
-		res, ok := encoded[g.Resource]
-		if !ok {
-			ld := plog.NewLogs()
-			g.Resource.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
-			b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
-			if err != nil {
-				return nil, err
-			}
-			res = b
+		res, seen := encoded[g.Resource]
+		if !seen {
+			res.raw, res.ok = encodeResource(g.Resource)
 			encoded[g.Resource] = res
+		}
+		if !res.ok {
+			lost++
 		}
 		k := g.Key
 		e.Groups = append(e.Groups, journalGroup{
 			Key:   [7]string{k.Dest, k.User, k.Src, k.VendorAccount, k.VendorProduct, k.Signature, k.SignatureID},
 			Count: g.Count, First: g.First.UnixNano(), Last: g.Last.UnixNano(), Opened: g.Opened.UnixNano(),
-			Partners: g.Partners, Resource: res,
+			Partners: g.Partners, Resource: res.raw,
 		})
 	}
-	return json.Marshal(e)
+	b, err = json.Marshal(e)
+	return b, lost, err
 }
 
-func decodeEntry(b []byte) ([]*aggregate.Group, []seenID, error) {
+// encodeResource returns res in OTLP JSON, or emptyResource and false when
+// that would not survive a round trip through the journal.
+func encodeResource(res pcommon.Resource) (json.RawMessage, bool) {
+	ld := plog.NewLogs()
+	res.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
+	b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
+	if err != nil || !validInEntry(b) {
+		return emptyResource, false
+	}
+	return b, true
+}
+
+func validInEntry(res []byte) bool {
+	nested := make([]byte, 0, len(resourceNestOpen)+len(res)+len(resourceNestClose))
+	nested = append(append(append(nested, resourceNestOpen...), res...), resourceNestClose...)
+	return json.Valid(nested)
+}
+
+// decodeEntry decodes a journal entry. lost is how many groups get an empty
+// resource because theirs could not be decoded; the groups themselves are
+// kept.
+func decodeEntry(b []byte) (groups []*aggregate.Group, ids []seenID, lost int, err error) {
 	var e journalEntry
 	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	groups := make([]*aggregate.Group, 0, len(e.Groups))
+	groups = make([]*aggregate.Group, 0, len(e.Groups))
 	for _, jg := range e.Groups {
-		ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(jg.Resource)
-		if err != nil || ld.ResourceLogs().Len() != 1 {
-			return nil, nil, fmt.Errorf("journaled resource: %w", err)
+		res, ok := decodeResource(jg.Resource)
+		if !ok {
+			lost++
 		}
 		k := jg.Key
 		g := &aggregate.Group{
 			Key:   rule.Row{Dest: k[0], User: k[1], Src: k[2], VendorAccount: k[3], VendorProduct: k[4], Signature: k[5], SignatureID: k[6]},
 			Count: jg.Count, First: time.Unix(0, jg.First).UTC(), Last: time.Unix(0, jg.Last).UTC(), Opened: time.Unix(0, jg.Opened).UTC(),
-			Resource: ld.ResourceLogs().At(0).Resource(),
+			Resource: res,
 			Partners: jg.Partners,
 		}
 		groups = append(groups, g)
 	}
-	return groups, e.IDs, nil
+	return groups, e.IDs, lost, nil
+}
+
+// decodeResource reads a journaled resource; when it cannot, it returns an
+// empty one and false.
+func decodeResource(raw json.RawMessage) (pcommon.Resource, bool) {
+	ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
+	if err != nil || ld.ResourceLogs().Len() != 1 {
+		return pcommon.NewResource(), false
+	}
+	return ld.ResourceLogs().At(0).Resource(), true
 }
 
 // openJournal connects to the configured storage extension and replays the
@@ -108,15 +157,36 @@ func (p *detectProcessor) openJournal(ctx context.Context, host component.Host) 
 		return fmt.Errorf("storage: %w", err)
 	}
 	j, entries, err := journal.Open(ctx, client)
-	if err != nil {
+	switch {
+	case errors.Is(err, journal.ErrCorrupt):
+		// Like an unreadable entry, a corrupt journal must not stop the
+		// collector; Open has handed back an empty one to carry on with.
+		p.logger.Error("the journal is corrupt and starts over empty; the open groups it held are lost", zap.Error(err))
+		// A clean head now, so that an idle collector does not report the
+		// same loss at every start. Failing here is harmless: the first
+		// write does it too.
+		if err := j.Replace(ctx, nil); err != nil {
+			p.logger.Warn("could not reset the corrupt journal", zap.Error(err))
+		}
+	case err != nil:
+		// The storage itself failed: the journal may be intact, and
+		// starting over would lose it.
 		_ = client.Close(ctx)
 		return fmt.Errorf("storage: reading the journal: %w", err)
 	}
-	restored := 0
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.replay(entries)
+	p.storage, p.journal = client, j
+	return nil
+}
+
+// replay merges journal entries into the aggregator and the
+// de-duplication cache. The caller holds p.mu.
+func (p *detectProcessor) replay(entries [][]byte) {
+	restored, lost := 0, 0
 	for _, b := range entries {
-		groups, ids, err := decodeEntry(b)
+		groups, ids, unread, err := decodeEntry(b)
 		if err != nil {
 			// A journal this version cannot read must not stop the
 			// collector; the loss is reported.
@@ -124,16 +194,19 @@ func (p *detectProcessor) openJournal(ctx context.Context, host component.Host) 
 			continue
 		}
 		restored += len(groups)
+		lost += unread
 		p.agg.Merge(groups)
 		if p.dedup != nil {
 			p.dedup.restore(ids, p.now())
 		}
 	}
-	p.storage, p.journal = client, j
+	if lost > 0 {
+		p.logger.Warn("restored groups without their resource, which could not be read from the journal; their detections carry an empty resource",
+			zap.Int("groups", lost))
+	}
 	if restored > 0 {
 		p.logger.Info("restored open groups from storage", zap.Int("groups", p.agg.Len()))
 	}
-	return nil
 }
 
 // journalGroups turns a batch's matches into count-1 groups for the journal.
@@ -154,8 +227,15 @@ func (p *detectProcessor) appendJournal(groups []*aggregate.Group, ids []seenID)
 	if p.journal == nil || (len(groups) == 0 && len(ids) == 0) {
 		return
 	}
-	b, err := encodeEntry(groups, ids)
+	b, lost, err := encodeEntry(groups, ids)
 	if err == nil {
+		p.warnLostResources(lost)
+		err = p.journal.Append(context.Background(), b)
+	}
+	if errors.Is(err, journal.ErrFull) {
+		// Compaction makes room. It covers the open groups, which this
+		// batch has not reached yet, so the entry still goes after it.
+		p.compactJournal()
 		err = p.journal.Append(context.Background(), b)
 	}
 	if err != nil {
@@ -180,12 +260,23 @@ func (p *detectProcessor) compactJournal() {
 	var b []byte
 	if len(groups) > 0 || len(ids) > 0 {
 		var err error
-		if b, err = encodeEntry(groups, ids); err != nil {
+		var lost int
+		if b, lost, err = encodeEntry(groups, ids); err != nil {
 			p.logger.Error("could not encode the journal", zap.Error(err))
 			return
 		}
+		p.warnLostResources(lost)
 	}
 	if err := p.journal.Replace(context.Background(), b); err != nil {
 		p.logger.Error("could not compact the journal", zap.Error(err))
+	}
+}
+
+// warnLostResources reports groups journaled without their resource: after
+// a crash they would come back, but with an empty resource.
+func (p *detectProcessor) warnLostResources(lost int) {
+	if lost > 0 {
+		p.logger.Warn("journaled groups without their resource, which could not be encoded; after a crash they are restored with an empty resource",
+			zap.Int("groups", lost))
 	}
 }

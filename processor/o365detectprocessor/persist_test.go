@@ -2,7 +2,9 @@ package o365detectprocessor
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,9 +13,17 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/o365detect/o365detect/internal/aggregate"
+	"github.com/o365detect/o365detect/internal/journal"
 	"github.com/o365detect/o365detect/internal/journal/journaltest"
+	"github.com/o365detect/o365detect/internal/rule"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
@@ -38,9 +48,24 @@ func (h storageHost) GetExtensions() map[component.ID]component.Component { retu
 // startPersistent starts a processor journaling into client.
 func startPersistent(t *testing.T, client *journaltest.MemClient, cfg *Config) (*detectProcessor, *consumertest.LogsSink, chan time.Time) {
 	t.Helper()
+	return startPersistentWith(t, client, cfg, processortest.NewNopSettings(metadata.Type))
+}
+
+// startObserved is startPersistent with the processor's log recorded.
+func startObserved(t *testing.T, client *journaltest.MemClient, cfg *Config) (*detectProcessor, *consumertest.LogsSink, chan time.Time, *observer.ObservedLogs) {
+	t.Helper()
+	set := processortest.NewNopSettings(metadata.Type)
+	core, logs := observer.New(zap.InfoLevel)
+	set.Logger = zap.New(core)
+	p, sink, tick := startPersistentWith(t, client, cfg, set)
+	return p, sink, tick, logs
+}
+
+func startPersistentWith(t *testing.T, client *journaltest.MemClient, cfg *Config, set processor.Settings) (*detectProcessor, *consumertest.LogsSink, chan time.Time) {
+	t.Helper()
 	cfg.Storage = &storageID
 	sink := new(consumertest.LogsSink)
-	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, sink)
+	p, err := newProcessor(set, cfg, sink)
 	require.NoError(t, err)
 	p.now = func() time.Time { return testNow }
 	tick := make(chan time.Time)
@@ -120,4 +145,248 @@ func TestMissingStorageExtension(t *testing.T) {
 	err = p.Start(context.Background(), storageHost{})
 	require.ErrorContains(t, err, `storage: extension "file_storage" not found`)
 	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+// rawHead encodes a journal head as the journal stores it, to plant corrupt
+// ones.
+func rawHead(first, next uint64) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b[:8], first)
+	binary.BigEndian.PutUint64(b[8:], next)
+	return b
+}
+
+func TestCorruptJournalDoesNotStopStart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		head []byte
+	}{
+		{"wrong length", []byte("not a head")},
+		{"first after next", rawHead(9, 3)},
+		{"range beyond memory", rawHead(0, 1<<62)},
+		{"range over the maximum", rawHead(0, journal.MaxEntries+1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			client := journaltest.NewMemClient()
+			require.NoError(t, client.Set(ctx, "journal.head", tc.head))
+
+			p, _, _, logs := startObserved(t, client, testConfig())
+			lost := logs.FilterMessageSnippet("corrupt").All()
+			require.Len(t, lost, 1, "the loss is reported")
+			assert.Equal(t, zapcore.ErrorLevel, lost[0].Level)
+			assert.Contains(t, lost[0].Message, "lost")
+
+			// The replacement journal works and leaves a valid head.
+			require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
+			crash(p)
+			p2, sink, tick, logs2 := startObserved(t, client, testConfig())
+			assert.Empty(t, logs2.FilterLevelExact(zapcore.ErrorLevel).All(), "the next start is clean")
+			tick <- testNow
+			tick <- testNow
+			require.Len(t, detections(sink), 1)
+			require.NoError(t, p2.Shutdown(ctx))
+		})
+	}
+}
+
+func TestUnreadableStorageStillFailsStart(t *testing.T) {
+	client := journaltest.NewMemClient()
+	client.Fail = errors.New("disk gone")
+	cfg := testConfig()
+	cfg.Storage = &storageID
+	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	err = p.Start(context.Background(), storageHost{storageID: memStorage{client: client}})
+	require.ErrorContains(t, err, "storage: reading the journal: disk gone",
+		"a storage error is not corruption: starting over would lose groups that are still on disk")
+	client.Fail = nil
+	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+func TestFullJournalIsCompacted(t *testing.T) {
+	ctx := context.Background()
+	client := journaltest.NewMemClient()
+	// A journal at the maximum length Open accepts.
+	require.NoError(t, client.Set(ctx, "journal.head", rawHead(0, journal.MaxEntries)))
+	p, _, _, logs := startObserved(t, client, testConfig())
+	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
+	assert.Empty(t, logs.FilterLevelExact(zapcore.ErrorLevel).All())
+	crash(p)
+
+	p2, sink, tick, logs2 := startObserved(t, client, testConfig())
+	assert.Empty(t, logs2.FilterLevelExact(zapcore.ErrorLevel).All(), "the journal never grows past what Open accepts")
+	tick <- testNow
+	tick <- testNow
+	require.Len(t, detections(sink), 1)
+	require.NoError(t, p2.Shutdown(ctx))
+}
+
+// deepResource returns a resource whose one attribute nests depth maps.
+func deepResource(depth int) pcommon.Resource {
+	r := pcommon.NewResource()
+	m := r.Attributes()
+	for range depth {
+		m = m.PutEmptyMap("a")
+	}
+	return r
+}
+
+func TestUnencodableResourceIsJournaledEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		depth int
+		lost  bool
+	}{
+		{"shallow", 3, false},
+		// The depths around encoding/json's nesting limit of 10000, each
+		// map costing 4 levels in OTLP JSON.
+		{"deepest an entry can hold", 2498, false},
+		{"valid alone but too deep inside an entry", 2499, true},
+		{"too deep to write", 2600, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := pcommon.NewResource()
+			plain.Attributes().PutStr("service.name", "o365-audit")
+			deep := deepResource(tc.depth)
+			at := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+			groups := []*aggregate.Group{
+				{Key: rule.Row{User: "alice"}, Count: 1, First: at, Last: at, Opened: at, Resource: plain},
+				// Two groups sharing the deep resource: both lose it.
+				{Key: rule.Row{User: "bob"}, Count: 2, First: at, Last: at, Opened: at, Resource: deep},
+				{Key: rule.Row{User: "carol"}, Count: 3, First: at, Last: at, Opened: at, Resource: deep},
+			}
+			b, lost, err := encodeEntry(groups, []seenID{{ID: "x", Seen: 5}})
+			require.NoError(t, err, "one resource must not stop the whole entry")
+			got, ids, unread, err := decodeEntry(b)
+			require.NoError(t, err)
+			assert.Zero(t, unread)
+			assert.Equal(t, []seenID{{ID: "x", Seen: 5}}, ids)
+			require.Len(t, got, 3)
+			assert.Equal(t, plain.Attributes().AsRaw(), got[0].Resource.Attributes().AsRaw())
+			wantDeep := deep.Attributes().AsRaw()
+			if tc.lost {
+				assert.Equal(t, 2, lost)
+				wantDeep = map[string]any{}
+			} else {
+				assert.Zero(t, lost)
+			}
+			for i, g := range got[1:] {
+				assert.Equal(t, groups[i+1].Key, g.Key)
+				assert.Equal(t, groups[i+1].Count, g.Count)
+				assert.Equal(t, wantDeep, g.Resource.Attributes().AsRaw())
+			}
+		})
+	}
+}
+
+// oldEntry is an entry as written before unencodable resources were
+// replaced; the format has not changed, and such entries must still read.
+const oldEntry = `{"g":[{"k":["d","alice@contoso.com","s","va","vp","sig","1"],"c":2,"f":1741082400000000000,"l":1741082460000000000,"o":1741082400000000000,"p":["p"],` +
+	`"r":{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"o365-audit"}},{"key":"n","value":{"intValue":"7"}}]}}]}}],"i":[{"id":"x","t":5}]}`
+
+// withResource is oldEntry with alice's resource swapped for r.
+func withResource(r string) string {
+	start := strings.Index(oldEntry, `"r":`) + len(`"r":`)
+	return oldEntry[:start] + r + `}],"i":[{"id":"x","t":5}]}`
+}
+
+func TestDecodeEntry(t *testing.T) {
+	require.Equal(t, oldEntry, withResource(`{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"o365-audit"}},{"key":"n","value":{"intValue":"7"}}]}}]}`))
+	for _, tc := range []struct {
+		name    string
+		entry   string
+		wantRes map[string]any
+		unread  int
+	}{
+		{"old entry", oldEntry, map[string]any{"service.name": "o365-audit", "n": int64(7)}, 0},
+		{"no resource logs", withResource(`{}`), map[string]any{}, 1},
+		{"two resource logs", withResource(`{"resourceLogs":[{},{}]}`), map[string]any{}, 1},
+		{"not OTLP", withResource(`{"resourceLogs":"x"}`), map[string]any{}, 1},
+		{"null", withResource(`null`), map[string]any{}, 1},
+		{"missing", strings.Replace(withResource(`null`), `,"r":null`, "", 1), map[string]any{}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			groups, ids, unread, err := decodeEntry([]byte(tc.entry))
+			require.NoError(t, err, "one resource must not cost the whole entry")
+			assert.Equal(t, tc.unread, unread)
+			assert.Equal(t, []seenID{{ID: "x", Seen: 5}}, ids)
+			require.Len(t, groups, 1)
+			g := groups[0]
+			assert.Equal(t, rule.Row{Dest: "d", User: "alice@contoso.com", Src: "s", VendorAccount: "va", VendorProduct: "vp", Signature: "sig", SignatureID: "1"}, g.Key)
+			assert.Equal(t, int64(2), g.Count)
+			assert.Equal(t, time.Date(2025, 3, 4, 10, 1, 0, 0, time.UTC), g.Last)
+			assert.Equal(t, []string{"p"}, g.Partners)
+			assert.Equal(t, tc.wantRes, g.Resource.Attributes().AsRaw())
+		})
+	}
+	_, _, _, err := decodeEntry([]byte(`{"g":`))
+	assert.Error(t, err, "an entry that is not JSON is still unreadable as a whole")
+}
+
+func TestDeepResourceDoesNotStopJournaling(t *testing.T) {
+	ctx := context.Background()
+	client := journaltest.NewMemClient()
+	p, _, _, logs := startObserved(t, client, testConfig())
+	ld := logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)
+	deep := logsOf(t, []string{match("bob@contoso.com", "2", "2025-03-04T10:00:00")}, shapeString).ResourceLogs().At(0)
+	deepResource(2600).CopyTo(deep.Resource())
+	deep.CopyTo(ld.ResourceLogs().AppendEmpty())
+	require.NoError(t, p.ConsumeLogs(ctx, ld))
+
+	warned := logs.FilterMessageSnippet("resource").FilterLevelExact(zapcore.WarnLevel).All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, int64(1), warned[0].ContextMap()["groups"])
+	assert.Empty(t, logs.FilterLevelExact(zapcore.ErrorLevel).All())
+	crash(p)
+
+	p2, sink, tick := startPersistent(t, client, testConfig())
+	tick <- testNow
+	tick <- testNow
+	resources := map[string]map[string]any{}
+	for _, d := range detectionLogs(sink) {
+		for _, rl := range d.ResourceLogs().All() {
+			for _, sl := range rl.ScopeLogs().All() {
+				for _, lr := range sl.LogRecords().All() {
+					user, _ := lr.Attributes().Get("user")
+					resources[user.Str()] = rl.Resource().Attributes().AsRaw()
+				}
+			}
+		}
+	}
+	assert.Equal(t, map[string]map[string]any{
+		"alice@contoso.com": {"service.name": "o365-audit"},
+		"bob@contoso.com":   {},
+	}, resources, "both groups survive; only bob's resource is lost")
+	require.NoError(t, p2.Shutdown(ctx))
+}
+
+func TestUnreadableResourceIsRestoredEmpty(t *testing.T) {
+	ctx := context.Background()
+	client := journaltest.NewMemClient()
+	require.NoError(t, client.Set(ctx, "journal.head", rawHead(0, 1)))
+	require.NoError(t, client.Set(ctx, "journal.0", []byte(withResource(`{"resourceLogs":"x"}`))))
+	p, sink, tick, logs := startObserved(t, client, testConfig())
+	warned := logs.FilterMessageSnippet("resource").FilterLevelExact(zapcore.WarnLevel).All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, int64(1), warned[0].ContextMap()["groups"])
+	tick <- testNow
+	tick <- testNow
+	dets := detectionLogs(sink)
+	require.Len(t, dets, 1, "the group is restored, without its resource")
+	assert.Equal(t, 0, dets[0].ResourceLogs().At(0).Resource().Attributes().Len())
+	require.NoError(t, p.Shutdown(ctx))
+}
+
+func TestCorruptJournalIsReportedOnce(t *testing.T) {
+	ctx := context.Background()
+	client := journaltest.NewMemClient()
+	require.NoError(t, client.Set(ctx, "journal.head", []byte("not a head")))
+	p, _, _, logs := startObserved(t, client, testConfig())
+	require.Len(t, logs.FilterMessageSnippet("corrupt").All(), 1)
+	crash(p) // no match seen, so nothing was journaled
+
+	p2, _, _, logs2 := startObserved(t, client, testConfig())
+	assert.Empty(t, logs2.FilterLevelExact(zapcore.ErrorLevel).All(), "an idle restart must not report the same loss again")
+	require.NoError(t, p2.Shutdown(ctx))
 }
