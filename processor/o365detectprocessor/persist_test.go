@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.uber.org/zap"
@@ -180,12 +181,7 @@ func TestCorruptJournalDoesNotStopStart(t *testing.T) {
 			// The replacement journal works and leaves a valid head.
 			require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
 			crash(p)
-			p2, sink, tick, logs2 := startObserved(t, client, testConfig())
-			assert.Empty(t, logs2.FilterLevelExact(zapcore.ErrorLevel).All(), "the next start is clean")
-			tick <- testNow
-			tick <- testNow
-			require.Len(t, detections(sink), 1)
-			require.NoError(t, p2.Shutdown(ctx))
+			require.Len(t, restartCleanly(t, client, "the next start is clean"), 1)
 		})
 	}
 }
@@ -213,13 +209,19 @@ func TestFullJournalIsCompacted(t *testing.T) {
 	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
 	assert.Empty(t, logs.FilterLevelExact(zapcore.ErrorLevel).All())
 	crash(p)
+	require.Len(t, restartCleanly(t, client, "the journal never grows past what Open accepts"), 1)
+}
 
-	p2, sink, tick, logs2 := startObserved(t, client, testConfig())
-	assert.Empty(t, logs2.FilterLevelExact(zapcore.ErrorLevel).All(), "the journal never grows past what Open accepts")
+// restartCleanly starts a processor on client after a crash, checks that it
+// logs no error, and returns the detection records of one window end.
+func restartCleanly(t *testing.T, client *journaltest.MemClient, msg string) []plog.LogRecord {
+	t.Helper()
+	p, sink, tick, logs := startObserved(t, client, testConfig())
+	assert.Empty(t, logs.FilterLevelExact(zapcore.ErrorLevel).All(), msg)
 	tick <- testNow
 	tick <- testNow
-	require.Len(t, detections(sink), 1)
-	require.NoError(t, p2.Shutdown(ctx))
+	require.NoError(t, p.Shutdown(context.Background()))
+	return detections(sink)
 }
 
 // deepResource returns a resource whose one attribute nests depth maps.
