@@ -392,3 +392,42 @@ func TestCorruptJournalIsReportedOnce(t *testing.T) {
 	assert.Empty(t, logs2.FilterLevelExact(zapcore.ErrorLevel).All(), "an idle restart must not report the same loss again")
 	require.NoError(t, p2.Shutdown(ctx))
 }
+
+// TestBatchAfterShutdownWithStorage: groups the next consumer refuses at
+// Shutdown stay in the journal for the restart. A batch that still arrives
+// afterwards is emitted at once on its own: it neither re-emits nor reports
+// as lost the journaled groups, and it journals nothing into the closed
+// client.
+func TestBatchAfterShutdownWithStorage(t *testing.T) {
+	ctx := context.Background()
+	client := journaltest.NewMemClient()
+	cfg := testConfig()
+	cfg.Passthrough = PassthroughNone
+	cfg.Storage = &storageID
+	next := &errConsumer{err: errors.New("backend down")}
+	set := processortest.NewNopSettings(metadata.Type)
+	core, logs := observer.New(zap.InfoLevel)
+	set.Logger = zap.New(core)
+	p, err := newProcessor(set, cfg, next)
+	require.NoError(t, err)
+	p.now = func() time.Time { return testNow }
+	p.newTicker = func(time.Duration) (<-chan time.Time, func()) { return make(chan time.Time), func() {} }
+	require.NoError(t, p.Start(ctx, storageHost{storageID: memStorage{client: client}}))
+
+	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
+	require.Error(t, p.Shutdown(ctx), "the final flush is refused")
+	client.Fail = errors.New("the client is closed")
+	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("bob@contoso.com", "2", "2025-03-04T10:00:00")}, shapeString)))
+
+	assert.Empty(t, logs.FilterMessageSnippet("could not journal").All())
+	lost := logs.FilterMessageSnippet("without storage they are lost").All()
+	require.Len(t, lost, 1)
+	assert.Equal(t, int64(1), lost[0].ContextMap()["detections"], "only the late batch's group")
+	require.Len(t, next.offered, 2)
+	assert.Equal(t, "bob@contoso.com", next.offered[1].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()["user"])
+
+	client.Fail = nil
+	dets := restartCleanly(t, client, "the restart is clean")
+	require.Len(t, dets, 1)
+	assert.Equal(t, "alice@contoso.com", dets[0].Attributes().AsRaw()["user"], "alice was kept, not lost")
+}

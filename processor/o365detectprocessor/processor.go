@@ -165,6 +165,12 @@ func (p *detectProcessor) Shutdown(context.Context) error {
 		err = p.flush(context.Background())
 		p.mu.Lock()
 		client := p.storage
+		if p.journal != nil {
+			// What is still open was refused by the final flush and is kept
+			// in the journal for the restart; a batch arriving after
+			// Shutdown must not emit it again, or report it lost.
+			p.agg.Drain()
+		}
 		// Nothing may journal into a closed client.
 		p.storage, p.journal = nil, nil
 		p.mu.Unlock()
