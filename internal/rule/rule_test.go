@@ -1,7 +1,9 @@
 package rule_test
 
 import (
-	"errors"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,11 +156,21 @@ func TestParseCreationTime(t *testing.T) {
 		{"2025-03-04T12:15:30+0200", "2025-03-04T10:15:30Z"},
 		{"2025-03-04T10:15:30+0000", "2025-03-04T10:15:30Z"},
 		{"2025-03-04T05:15:30.123-0500", "2025-03-04T10:15:30.123Z"},
-		// Splunk's TIME_FORMAT stops at the seconds; what follows is ignored.
+		// Offsets in other spellings are honoured too.
+		{"2025-03-04T12:15:30+02", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T12:15:30 +02:00", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T12:15:30+02:00 ", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T12:15:30.5 +0200", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T05:15:30,25-05", "2025-03-04T10:15:30Z"},
+		// Splunk's TIME_FORMAT stops at the seconds; what follows is
+		// ignored, unless it is a sign that starts no offset.
 		{"2025-03-04T10:15:30 UTC", "2025-03-04T10:15:30Z"},
 		{"2025-03-04T10:15:30z", "2025-03-04T10:15:30Z"},
-		{"2025-03-04T10:15:30+02", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30Z ", "2025-03-04T10:15:30Z"},
 		{"2025-03-04T10:15:30.5 (UTC)", "2025-03-04T10:15:30Z"},
+		{"2025-03-04T10:15:30-05:00:00", ""},
+		{"2025-03-04T10:15:30+2", ""},
+		{"2025-03-04T10:15:30 -", ""},
 		{"2025-03-04T10:15:3x UTC", ""},
 		{"2025-03-04 10:15:30", ""},
 		// Unix nanoseconds, which the journal keeps, span 1678 to 2262.
@@ -228,28 +240,67 @@ func TestRowClone(t *testing.T) {
 	assert.Equal(t, 1.0, testing.AllocsPerRun(10, func() { _ = r.Clone() }), "one allocation for all seven strings")
 }
 
-// FuzzParseCreationTime checks the fast layout parser against time.Parse.
+// FuzzParseCreationTime checks ParseCreationTime against a reference built
+// on time.Parse and regular expressions.
 func FuzzParseCreationTime(f *testing.F) {
-	for _, s := range []string{"2025-03-04T10:15:30", "2024-02-29T23:59:59", "2025-02-29T10:00:00", "0000-01-01T00:00:00", "2025-03-04T10:15:3x", "2025-03-04T10:15:30+0200", "2025-03-04T10:15:30 UTC"} {
+	for _, s := range []string{"2025-03-04T10:15:30", "2024-02-29T23:59:59", "2025-02-29T10:00:00", "0000-01-01T00:00:00", "2025-03-04T10:15:3x",
+		"2025-03-04T10:15:30+0200", "2025-03-04T10:15:30 UTC", "2025-03-04T10:15:30.5 +02", "2025-03-04T10:15:30-05:00:00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := rule.ParseCreationTime(s)
-		want, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			want, err = time.Parse("2006-01-02T15:04:05Z0700", s)
-		}
-		if err != nil {
-			want, err = time.Parse(rule.TimeFormat, s)
-		}
-		if err != nil && len(s) > len(rule.TimeFormat) {
-			want, err = time.Parse(rule.TimeFormat, s[:len(rule.TimeFormat)])
-		}
-		if err == nil && (want.Year() < 1678 || want.Year() > 2261) {
-			err = errors.New("out of range")
-		}
-		if ok != (err == nil) || (ok && !got.Equal(want)) {
-			t.Fatalf("%q: got %v %v, time.Parse %v %v", s, got, ok, want, err)
+		want, wantOK := referenceCreationTime(s)
+		if ok != wantOK || (ok && !got.Equal(want)) {
+			t.Fatalf("%q: got %v %v, reference %v %v", s, got, ok, want, wantOK)
 		}
 	})
+}
+
+var (
+	fractionAndSpaces = regexp.MustCompile(`^(?:[.,][0-9]+)? *`)
+	numericOffset     = regexp.MustCompile(`^([+-])([0-9]{2})(?::?([0-9]{2}))?$`)
+)
+
+func referenceCreationTime(s string) (time.Time, bool) {
+	t, ok := referenceTime(s)
+	if !ok || t.Year() < 1678 || t.Year() > 2261 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func referenceTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05Z0700", rule.TimeFormat} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	if len(s) <= len(rule.TimeFormat) {
+		return time.Time{}, false
+	}
+	base, err := time.Parse(rule.TimeFormat, s[:len(rule.TimeFormat)])
+	if err != nil {
+		return time.Time{}, false
+	}
+	rest := strings.TrimRight(fractionAndSpaces.ReplaceAllString(s[len(rule.TimeFormat):], ""), " ")
+	if rest == "" || (rest[0] != '+' && rest[0] != '-') {
+		return base, true
+	}
+	m := numericOffset.FindStringSubmatch(rest)
+	if m == nil {
+		return time.Time{}, false
+	}
+	h, _ := strconv.Atoi(m[2])
+	mm := 0
+	if m[3] != "" {
+		mm, _ = strconv.Atoi(m[3])
+	}
+	if h > 24 || mm > 60 { // time.Parse's own bounds for an offset
+		return time.Time{}, false
+	}
+	offset := time.Duration(h)*time.Hour + time.Duration(mm)*time.Minute
+	if m[1] == "-" {
+		offset = -offset
+	}
+	return base.Add(-offset), true
 }

@@ -1,22 +1,26 @@
 package rule // import "github.com/o365detect/o365detect/internal/rule"
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // TimeFormat is security_content_ctime's timeformat, %Y-%m-%dT%H:%M:%S.
 const TimeFormat = "2006-01-02T15:04:05"
 
 // ParseCreationTime parses a Management Activity CreationTime. The schema
-// writes UTC without a zone ("2025-03-04T10:15:30"). A fraction is accepted
-// (time.Parse accepts one after the seconds even when the layout has none),
-// and an explicit zone is honoured, as RFC 3339 writes it ("Z", "+02:00")
-// or in ISO 8601's basic form ("+0200", which shippers that re-serialise
-// timestamps often write). Anything else after the seconds is ignored, as
-// Splunk's TIME_FORMAT, which stops at %S, ignores it: "10:15:30 UTC" is
-// 10:15:30 UTC.
+// writes UTC without a zone ("2025-03-04T10:15:30"). A fraction is accepted,
+// and an explicit offset is honoured: "Z", "+02:00", "+0200" or "+02", after
+// the seconds or the fraction, with or without spaces around it. Anything
+// else after the seconds is ignored, as Splunk's TIME_FORMAT, which stops
+// at %S, ignores it: "10:15:30 UTC" is 10:15:30 UTC. A sign that starts no
+// offset ("+2", "-05:00:00") makes the time unreadable rather than
+// silently UTC.
 //
-// A time outside the years 1678 to 2261 is not taken: Splunk rejects
-// timestamps that far from the present too (MAX_DAYS_AGO, MAX_DAYS_HENCE),
-// and the journal keeps times as Unix nanoseconds, which end there.
+// A time outside the years 1678 to 2261, the span of the Unix nanoseconds
+// the journal keeps, is not taken. Splunk would not take one either: by
+// default it accepts timestamps from 2000 days back to 2 days ahead
+// (MAX_DAYS_AGO, MAX_DAYS_HENCE).
 func ParseCreationTime(s string) (time.Time, bool) {
 	t, ok := parseCreationTime(s)
 	if !ok || t.Year() < 1678 || t.Year() > 2261 {
@@ -37,14 +41,43 @@ func parseCreationTime(s string) (time.Time, bool) {
 	if t, err := time.Parse(TimeFormat, s); err == nil {
 		return t, true
 	}
-	if len(s) > len(TimeFormat) {
-		return parseUTCSeconds(s[:len(TimeFormat)])
+	if len(s) <= len(TimeFormat) {
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	t, ok := parseUTCSeconds(s[:len(TimeFormat)])
+	if !ok {
+		return time.Time{}, false
+	}
+	return withTrailer(t, s[len(TimeFormat):])
 }
 
 // zonedLayouts are the CreationTime layouts whose zone is honoured.
 var zonedLayouts = []string{time.RFC3339, "2006-01-02T15:04:05Z0700"}
+
+// withTrailer applies what follows the seconds to t: an offset is honoured,
+// anything else ignored. A fraction is dropped: the output has whole
+// seconds.
+func withTrailer(t time.Time, rest string) (time.Time, bool) {
+	if len(rest) > 1 && (rest[0] == '.' || rest[0] == ',') && isDigit(rest[1]) {
+		rest = strings.TrimLeft(rest[1:], "0123456789")
+	}
+	rest = strings.Trim(rest, " ")
+	if rest == "" || (rest[0] != '+' && rest[0] != '-') {
+		return t, true
+	}
+	for _, layout := range offsetLayouts {
+		if z, err := time.Parse(layout, rest); err == nil {
+			_, offset := z.Zone()
+			return t.Add(-time.Duration(offset) * time.Second), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// offsetLayouts are the numeric offsets withTrailer honours.
+var offsetLayouts = []string{"-07:00", "-0700", "-07"}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // FormatTime renders an event time as security_content_ctime does, in UTC:
 // no zone and no fraction (truncated, as strftime's %S is).
