@@ -78,9 +78,12 @@ func (a *allowlist) allows(s subject, now time.Time) bool {
 			continue
 		}
 		// Debug, as the processor's other per-record logs: an auditor who
-		// wants every suppressed change with its reason turns it on.
-		if ce := a.logger.Check(zap.DebugLevel, "match allowlisted; not tagged or counted"); ce != nil {
-			ce.Write(zap.String("user", s.user), zap.String("partner_tenant", s.partner), zap.String("reason", e.Reason))
+		// wants every suppressed change with its reason turns it on. The
+		// ids are copied: their slice is the batch's, reused after it, and
+		// a core may encode the entry later.
+		if ce := a.logger.Check(zap.DebugLevel, "match allowlisted; not tagged or aggregated"); ce != nil {
+			ce.Write(zap.String("user", s.user), zap.String("partner_tenant", s.partner),
+				zap.Strings("app_ids", slices.Clone(s.appIDs)), zap.String("reason", e.Reason))
 		}
 		return true
 	}

@@ -22,8 +22,8 @@ type hit struct {
 }
 
 // inspect runs the detection on one log record and reports whether it held
-// a match that was neither allowlisted nor a repeated delivery. Matches are
-// tagged and counted into the batch.
+// a match that is not allowlisted. Matches are tagged and counted into the
+// batch (a repeated delivery, with dedup, only tagged).
 func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 	rec := &b.rec
 	status := record.Skipped

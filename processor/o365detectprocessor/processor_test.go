@@ -185,9 +185,10 @@ func TestAllowlist(t *testing.T) {
 		assert.Equal(t, zap.DebugLevel, e.Level)
 		allowed = append(allowed, e.ContextMap())
 	}
+	actor := func(user string) []any { return []any{user, "User"} }
 	assert.Equal(t, []map[string]any{
-		{"user": "alice@contoso.com", "partner_tenant": "", "reason": "approved"},
-		{"user": "carol@contoso.com", "partner_tenant": "", "reason": ""},
+		{"user": "alice@contoso.com", "partner_tenant": "", "app_ids": actor("alice@contoso.com"), "reason": "approved"},
+		{"user": "carol@contoso.com", "partner_tenant": "", "app_ids": actor("carol@contoso.com"), "reason": ""},
 	}, allowed, "each allowlisted match is logged with its entry's reason")
 	expired := logs.FilterMessageSnippet("expired").All()
 	require.Len(t, expired, 1)
@@ -469,3 +470,4 @@ func TestConsumeAfterShutdown(t *testing.T) {
 	defer h.p.mu.Unlock()
 	assert.Zero(t, h.p.agg.Len())
 }
+
