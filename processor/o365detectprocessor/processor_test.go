@@ -471,3 +471,14 @@ func TestConsumeAfterShutdown(t *testing.T) {
 	assert.Zero(t, h.p.agg.Len())
 }
 
+// TestTickerEndsWindows: every tick of the window ticker flushes the open
+// groups (the other tests end windows with harness.endWindow).
+func TestTickerEndsWindows(t *testing.T) {
+	h := newHarness(t, testConfig())
+	for i, user := range []string{"a@contoso.com", "b@contoso.com"} {
+		consume(t, h, match(user, fmt.Sprint(i), "2025-03-04T10:00:00"))
+		h.tick <- testNow
+		require.Eventually(t, func() bool { return len(detections(h.sink)) == i+1 }, 10*time.Second, time.Millisecond,
+			"window %d is emitted by the tick", i+1)
+	}
+}
