@@ -318,10 +318,11 @@ func (t *table) print(w *os.File) {
 	p("| OTTL peer / o365_detect throughput, 1 in %s matching (tag only vs all; tag + filter vs matched; from the two columns) | ≥ 50× | %.0f×; %.0f× | %s |", group(realisticEvery), r1, r2, yes(r1 >= 50 && r2 >= 50))
 	// The issue measures its goals as ratios and notes absolute times with
 	// their machine. Its 5 µs per matching record was noted on machines
-	// where the strings.Index floor took 0.2 µs and the peer 48 µs per
-	// matching record, so the goal is checked as those two ratios, and the
-	// absolute time is noted.
-	p("| o365_detect per matching record, as a ratio to the strings.Index floor in this run (the issue's 5 µs at its 0.2 µs floor) | ≤ %.0f× | %.1f× | %s |", issueMatchingFloorBound, oursM.ns/idx.ns, yes(oursM.ns/idx.ns <= issueMatchingFloorBound))
+	// where the strings.Index floor took 0.2 µs per (non-matching) record
+	// and the peer 48 µs per matching record, so the goal is checked as
+	// those two ratios, the floor serving as the machine's yardstick, and
+	// the absolute time is noted.
+	p("| o365_detect per matching record, as a ratio to the strings.Index floor per non-matching record in this run (the issue's 5 µs at its 0.2 µs floor) | ≤ %.0f× | %.1f× | %s |", issueMatchingFloorBound, oursM.ns/idx.ns, yes(oursM.ns/idx.ns <= issueMatchingFloorBound))
 	p("| the same, as a ratio to the OTTL peer in this run (the issue's 5 µs against its 48 µs peer) | ≤ %.3f× | %.3f× | %s |", issueMatchingPeerBound, oursM.ns/peerM.ns, yes(oursM.ns/peerM.ns <= issueMatchingPeerBound))
 	p("| o365_detect per matching record, absolute, on this machine (strings.Index floor: %.2f µs, the issue's 0.2 µs) | noted: 5 µs on the issue's machines | %.2f µs, %s 5 µs (tagging floor: %.2f µs) | |", idx.ns/1000, oursM.ns/1000, overUnder(oursM.ns, 5000), floorM.ns/1000)
 	p("| OTTL peer / o365_detect throughput, matching records only (tag only vs all; tag + filter vs matched) | none: the two ratio rows above are this path's goal | %.1f×; %.1f× | |", peerM.ns/oursM.ns, peerFM.ns/oursMatchedM.ns)
