@@ -85,7 +85,7 @@ help:
 	@echo "make test      build, then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/"
 	@echo "make lint      gofmt -l (must be empty) and go vet ./..."
 	@echo "make generate  regenerate the processor's mdatagen files"
-	@echo "make bench     build, then print the benchmark table (about 5 minutes)"
+	@echo "make bench     build, then print the benchmark table (about 7 minutes)"
 	@echo "make fuzz      run each fuzz target for FUZZTIME (default 10m)"
 	@echo "make flood     build, then send 1M records to one collector (peak RSS, time, no row lost)"
 	@echo "make gosum     refresh the committed $(BUILD_DIR)/go.sum (GONOSUMDB = the checksum-DB gaps)"

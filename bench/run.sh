@@ -6,7 +6,7 @@
 # o365_detect vs the strings.Index floor, encoding/json and the OTTL peer
 # (transform + filter v0.158.0), in process, then the whole collector
 # (bin/otelcol-o365, or $O365DETECT_BIN) with and without o365_detect. The
-# table goes to stdout, progress to stderr. Takes about 5 minutes on 2 cores.
+# table goes to stdout, progress to stderr. Takes about 7 minutes on 2 cores.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

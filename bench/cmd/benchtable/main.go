@@ -31,7 +31,7 @@ func main() {
 	root := flag.String("root", "..", "repository root (holds testdata/o365/sample.jsonl)")
 	bin := flag.String("bin", "", "collector binary (default <root>/bin/otelcol-o365)")
 	records := flag.Int("records", 200000, "records in the generated file for the whole-collector comparison")
-	runs := flag.Int("runs", 9, "collector runs per side (alternating; the loss is the median over the back-to-back pairs)")
+	runs := flag.Int("runs", 15, "collector runs per side (alternating; the loss is the median over the back-to-back pairs)")
 	count := flag.Int("count", 5, "repetitions of every benchmark (interleaved; the median is reported)")
 	benchtime := flag.String("benchtime", "1s", "time per benchmark repetition (as go test -benchtime)")
 	collector := flag.Bool("collector", true, "run the whole-collector comparison")
