@@ -48,14 +48,17 @@ const (
 // MayMatchEntra reports whether the JSON text s may hold a matching Entra
 // record: some "activityDisplayName" holding one of the two activities. It
 // is sound for the same reason as MayMatch. The search anchors on
-// "DisplayName" (upper-case D, rare) and then checks the "activity" before it.
+// "vityDisplayName" and then checks the "acti" before it: every 'v' the
+// search stops at costs a restart, and audit records hold about half as
+// many as they hold upper-case 'D's (5 against 10 per record in the
+// samples), which made the scan a third cheaper.
 func MayMatchEntra(s string) bool {
 	return hasEntraActivity(s) || hasLetterEscape(s)
 }
 
 // hasEntraActivity is MayMatchEntra's literal half.
 func hasEntraActivity(s string) bool {
-	return hasFieldValue(s, "activity", `DisplayName"`, entraActivityAdd, entraActivityDel)
+	return hasFieldValue(s, "acti", `vityDisplayName"`, entraActivityAdd, entraActivityDel)
 }
 
 // ReadEntra appends to out the Entra audit records a log record holds. A
