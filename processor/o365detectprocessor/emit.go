@@ -31,9 +31,9 @@ func (p *detectProcessor) emit(ctx context.Context, f flight) error {
 		dropped = len(groups)
 		p.logger.Error("next consumer permanently refused detection records; they are lost",
 			zap.Int64("detections", n), zap.Error(err))
-	case p.stopping.Load() && !p.journaling():
+	case p.stopping.Load() && !p.journalHeld():
 		dropped = len(groups)
-		p.logger.Error("next consumer refused detection records during shutdown; without storage they are lost",
+		p.logger.Error("next consumer refused detection records during shutdown, and no journal holds them (no storage, or a journal write failed); they are lost",
 			zap.Int64("detections", n), zap.Error(err))
 	case p.stopping.Load():
 		p.logger.Warn("next consumer refused detection records during shutdown; they stay in storage and are emitted after the restart",
@@ -54,11 +54,18 @@ func (p *detectProcessor) emit(ctx context.Context, f flight) error {
 	return err
 }
 
-// journaling reports whether a journal is open. Shutdown closes it.
-func (p *detectProcessor) journaling() bool {
+// journalHeld reports whether the journal holds every open group, so that
+// what the next consumer refuses at shutdown survives to the restart.
+func (p *detectProcessor) journalHeld() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.journal != nil
+	return p.journalHolds()
+}
+
+// journalHolds is journalHeld for a caller that holds p.mu. Shutdown
+// closes the journal.
+func (p *detectProcessor) journalHolds() bool {
+	return p.journal != nil && !p.journalBehind
 }
 
 // takeOff registers drained groups as in flight, so a journal compaction

@@ -239,6 +239,7 @@ func (p *detectProcessor) appendJournal(groups []*aggregate.Group, ids []seenID)
 		err = p.journal.Append(context.Background(), b)
 	}
 	if err != nil {
+		p.journalBehind = true
 		p.logger.Error("could not journal matches; they are counted but would not survive a crash", zap.Error(err))
 	}
 }
@@ -262,14 +263,18 @@ func (p *detectProcessor) compactJournal() {
 		var err error
 		var lost int
 		if b, lost, err = encodeEntry(groups, ids); err != nil {
+			p.journalBehind = true
 			p.logger.Error("could not encode the journal", zap.Error(err))
 			return
 		}
 		p.warnLostResources(lost)
 	}
 	if err := p.journal.Replace(context.Background(), b); err != nil {
+		p.journalBehind = true
 		p.logger.Error("could not compact the journal", zap.Error(err))
+		return
 	}
+	p.journalBehind = false
 }
 
 // warnLostResources reports groups journaled without their resource: after

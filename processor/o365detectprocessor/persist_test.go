@@ -420,7 +420,7 @@ func TestBatchAfterShutdownWithStorage(t *testing.T) {
 	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("bob@contoso.com", "2", "2025-03-04T10:00:00")}, shapeString)))
 
 	assert.Empty(t, logs.FilterMessageSnippet("could not journal").All())
-	lost := logs.FilterMessageSnippet("without storage they are lost").All()
+	lost := logs.FilterMessageSnippet("they are lost").All()
 	require.Len(t, lost, 1)
 	assert.Equal(t, int64(1), lost[0].ContextMap()["detections"], "only the late batch's group")
 	require.Len(t, next.offered, 2)
@@ -430,4 +430,37 @@ func TestBatchAfterShutdownWithStorage(t *testing.T) {
 	dets := restartCleanly(t, client, "the restart is clean")
 	require.Len(t, dets, 1)
 	assert.Equal(t, "alice@contoso.com", dets[0].Attributes().AsRaw()["user"], "alice was kept, not lost")
+}
+
+// TestShutdownRefusalAfterAJournalFailure: when a journal write has failed,
+// the journal may lack open groups, so groups the next consumer refuses at
+// Shutdown are reported lost and counted, not said to be kept in storage
+// and then silently dropped.
+func TestShutdownRefusalAfterAJournalFailure(t *testing.T) {
+	ctx := context.Background()
+	client := journaltest.NewMemClient()
+	cfg := testConfig()
+	cfg.Passthrough = PassthroughNone
+	cfg.Storage = &storageID
+	next := &errConsumer{err: errors.New("backend down")}
+	set := processortest.NewNopSettings(metadata.Type)
+	core, logs := observer.New(zap.InfoLevel)
+	set.Logger = zap.New(core)
+	p, err := newProcessor(set, cfg, next)
+	require.NoError(t, err)
+	p.now = func() time.Time { return testNow }
+	p.newTicker = func(time.Duration) (<-chan time.Time, func()) { return make(chan time.Time), func() {} }
+	require.NoError(t, p.Start(ctx, storageHost{storageID: memStorage{client: client}}))
+
+	client.Fail = errors.New("disk full")
+	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
+	require.Error(t, p.Shutdown(ctx))
+	client.Fail = nil
+
+	assert.Empty(t, logs.FilterMessageSnippet("stay in storage").All(), "nothing claims the journal holds them")
+	lost := logs.FilterMessageSnippet("they are lost").All()
+	require.Len(t, lost, 1)
+	assert.Equal(t, zapcore.ErrorLevel, lost[0].Level)
+	assert.Equal(t, int64(1), lost[0].ContextMap()["detections"])
+	assert.Empty(t, restartCleanly(t, client, "the restart is clean"), "and indeed nothing comes back")
 }

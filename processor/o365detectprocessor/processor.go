@@ -55,6 +55,10 @@ type detectProcessor struct {
 	flightSeq  uint64
 	storage    storage.Client   // nil without a storage extension
 	journal    *journal.Journal // nil without a storage extension
+	// journalBehind is set when an append or compaction failed, so that the
+	// journal may lack open groups, and cleared by the next compaction that
+	// succeeds.
+	journalBehind bool
 
 	// batches recycles the scratch space of ConsumeLogs calls.
 	batches sync.Pool
@@ -165,7 +169,7 @@ func (p *detectProcessor) Shutdown(context.Context) error {
 		err = p.flush(context.Background())
 		p.mu.Lock()
 		client := p.storage
-		if p.journal != nil {
+		if p.journalHolds() {
 			// What is still open was refused by the final flush and is kept
 			// in the journal for the restart; a batch arriving after
 			// Shutdown must not emit it again, or report it lost.
