@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -64,15 +65,38 @@ func startObserved(t *testing.T, client *journaltest.MemClient, cfg *Config) (*d
 
 func startPersistentWith(t *testing.T, client *journaltest.MemClient, cfg *Config, set processor.Settings) (*detectProcessor, *consumertest.LogsSink, chan time.Time) {
 	t.Helper()
-	cfg.Storage = &storageID
 	sink := new(consumertest.LogsSink)
-	p, err := newProcessor(set, cfg, sink)
+	p, tick := startPersistentTo(t, client, cfg, set, sink)
+	return p, sink, tick
+}
+
+// startPersistentTo starts a processor journaling into client, with next as
+// its next consumer.
+func startPersistentTo(t *testing.T, client *journaltest.MemClient, cfg *Config, set processor.Settings, next consumer.Logs) (*detectProcessor, chan time.Time) {
+	t.Helper()
+	cfg.Storage = &storageID
+	p, err := newProcessor(set, cfg, next)
 	require.NoError(t, err)
 	p.now = func() time.Time { return testNow }
 	tick := make(chan time.Time)
 	p.newTicker = func(time.Duration) (<-chan time.Time, func()) { return tick, func() {} }
 	require.NoError(t, p.Start(context.Background(), storageHost{storageID: memStorage{client: client}}))
-	return p, sink, tick
+	return p, tick
+}
+
+// startRefused starts a processor journaling into client whose next
+// consumer refuses everything, keeping only detection records
+// (passthrough none) and recording its log.
+func startRefused(t *testing.T, client *journaltest.MemClient) (*detectProcessor, *errConsumer, *observer.ObservedLogs) {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Passthrough = PassthroughNone
+	next := &errConsumer{err: errors.New("backend down")}
+	set := processortest.NewNopSettings(metadata.Type)
+	core, logs := observer.New(zap.InfoLevel)
+	set.Logger = zap.New(core)
+	p, _ := startPersistentTo(t, client, cfg, set, next)
+	return p, next, logs
 }
 
 // crash stops p the way kill -9 would: no flush, no journal compaction.
@@ -401,18 +425,7 @@ func TestCorruptJournalIsReportedOnce(t *testing.T) {
 func TestBatchAfterShutdownWithStorage(t *testing.T) {
 	ctx := context.Background()
 	client := journaltest.NewMemClient()
-	cfg := testConfig()
-	cfg.Passthrough = PassthroughNone
-	cfg.Storage = &storageID
-	next := &errConsumer{err: errors.New("backend down")}
-	set := processortest.NewNopSettings(metadata.Type)
-	core, logs := observer.New(zap.InfoLevel)
-	set.Logger = zap.New(core)
-	p, err := newProcessor(set, cfg, next)
-	require.NoError(t, err)
-	p.now = func() time.Time { return testNow }
-	p.newTicker = func(time.Duration) (<-chan time.Time, func()) { return make(chan time.Time), func() {} }
-	require.NoError(t, p.Start(ctx, storageHost{storageID: memStorage{client: client}}))
+	p, next, logs := startRefused(t, client)
 
 	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
 	require.Error(t, p.Shutdown(ctx), "the final flush is refused")
@@ -439,18 +452,7 @@ func TestBatchAfterShutdownWithStorage(t *testing.T) {
 func TestShutdownRefusalAfterAJournalFailure(t *testing.T) {
 	ctx := context.Background()
 	client := journaltest.NewMemClient()
-	cfg := testConfig()
-	cfg.Passthrough = PassthroughNone
-	cfg.Storage = &storageID
-	next := &errConsumer{err: errors.New("backend down")}
-	set := processortest.NewNopSettings(metadata.Type)
-	core, logs := observer.New(zap.InfoLevel)
-	set.Logger = zap.New(core)
-	p, err := newProcessor(set, cfg, next)
-	require.NoError(t, err)
-	p.now = func() time.Time { return testNow }
-	p.newTicker = func(time.Duration) (<-chan time.Time, func()) { return make(chan time.Time), func() {} }
-	require.NoError(t, p.Start(ctx, storageHost{storageID: memStorage{client: client}}))
+	p, _, logs := startRefused(t, client)
 
 	client.Fail = errors.New("disk full")
 	require.NoError(t, p.ConsumeLogs(ctx, logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
