@@ -84,7 +84,7 @@ help:
 	@echo "make run       build, then run $(BIN) --config config/default.yaml"
 	@echo "make test      build, then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/"
 	@echo "make lint      gofmt -l (must be empty) and go vet ./..."
-	@echo "make generate  regenerate the processor's mdatagen files"
+	@echo "make generate  regenerate the processor's and the receiver's mdatagen files"
 	@echo "make bench     build, then print the benchmark table (about 7 minutes)"
 	@echo "make fuzz      run each fuzz target for FUZZTIME (default 10m)"
 	@echo "make flood     build, then send 1M records to one collector (peak RSS, time, no row lost)"
@@ -116,7 +116,9 @@ $(BIN): $(BIN_INPUTS) $(OCB)
 	GOFLAGS='$(OCB_GOFLAGS)' $(OCB) --config builder-config.yaml $(OCB_FLAGS); \
 	mkdir -p $(dir $@); \
 	cp $(BUILD_DIR)/$(DIST_NAME) $@.tmp; \
-	./$@.tmp components | grep 'o365_detect' >/dev/null || { echo "o365_detect missing from '$(DIST_NAME) components'" >&2; rm -f $@.tmp; exit 1; }; \
+	for c in o365_detect o365_management_activity; do \
+	  ./$@.tmp components | grep "$$c" >/dev/null || { echo "$$c missing from '$(DIST_NAME) components'" >&2; rm -f $@.tmp; exit 1; }; \
+	done; \
 	mv -f $@.tmp $@; \
 	echo "built $@ in $$(( $$(date +%s) - start ))s"
 
@@ -156,8 +158,9 @@ lint:
 
 # mdatagen is pinned as a tool in internal/tools/go.mod (`go install` of
 # mdatagen fails because its go.mod has replace directives).
+MDATAGEN_DIRS := processor/o365detectprocessor receiver/o365managementactivityreceiver
 generate:
-	cd processor/o365detectprocessor && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
+	for d in $(MDATAGEN_DIRS); do (cd $$d && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml) || exit 1; done
 
 # Benchmark table (bench/ is a separate Go module, so the transform/filter
 # processors of the OTTL peer stay out of the root module). See BENCHMARKS.md.
@@ -172,7 +175,9 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	./internal/record:FuzzReadJSON \
 	./internal/rule:FuzzFastPathAgreesWithFullDecode \
-	./processor/o365detectprocessor:FuzzConsumeLogs
+	./processor/o365detectprocessor:FuzzConsumeLogs \
+	./receiver/o365managementactivityreceiver/internal/contentblob:FuzzReader \
+	./receiver/o365managementactivityreceiver/internal/contentblob:FuzzFields
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \

@@ -72,6 +72,9 @@ func placeholder(name string) string {
 		return "https://placeholder.invalid:8088"
 	case strings.HasSuffix(n, "_HOST"):
 		return "placeholder.invalid"
+	case strings.HasSuffix(n, "_ID"):
+		// Tenant and client ids are GUIDs.
+		return "00000000-0000-4000-8000-000000000000"
 	default:
 		return "placeholder"
 	}

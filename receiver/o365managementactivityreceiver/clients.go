@@ -1,0 +1,106 @@
+package o365managementactivityreceiver // import "github.com/o365detect/o365detect/receiver/o365managementactivityreceiver"
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"golang.org/x/time/rate"
+
+	"github.com/o365detect/o365detect/receiver/o365managementactivityreceiver/internal/activityapi"
+	"github.com/o365detect/o365detect/receiver/o365managementactivityreceiver/internal/apptoken"
+)
+
+// newAPIClient builds the API client: the configured HTTP client for the
+// API host, and, unless an auth extension authenticates the requests, a
+// token source on a second client for the login host. That second client
+// shares the TLS, proxy and timeout settings only: the API's headers and
+// authenticator never go to the login host.
+func newAPIClient(ctx context.Context, cfg *Config, host component.Host, set component.TelemetrySettings, observe func(activityapi.Op, activityapi.Outcome)) (*activityapi.Client, error) {
+	httpClient, err := cfg.ToClient(ctx, host.GetExtensions(), set)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP client: %w", err)
+	}
+	var tokens activityapi.TokenSource
+	if !cfg.Auth.HasValue() {
+		loginCfg := confighttp.NewDefaultClientConfig()
+		loginCfg.TLS = cfg.TLS
+		loginCfg.ProxyURL = cfg.ProxyURL
+		loginCfg.Timeout = cfg.Timeout
+		loginClient, err := loginCfg.ToClient(ctx, host.GetExtensions(), set)
+		if err != nil {
+			return nil, fmt.Errorf("HTTP client for the login host: %w", err)
+		}
+		loginClient.Transport = &countRequests{next: loginClient.Transport, observe: observe}
+		tokens, err = apptoken.New(apptoken.Config{
+			LoginEndpoint:      cfg.loginBase(),
+			TenantID:           cfg.TenantID,
+			ClientID:           cfg.ClientID,
+			ClientSecret:       string(cfg.ClientSecret),
+			CertificateFile:    cfg.CertificateFile,
+			CertificateKeyFile: cfg.CertificateKeyFile,
+			Scope:              cfg.scope(),
+		}, loginClient)
+		if err != nil {
+			return nil, err
+		}
+	}
+	perSecond := float64(cfg.MaxRequestsPerMinute) / 60
+	return activityapi.New(activityapi.Config{
+		BaseURL:     cfg.apiBase(),
+		TenantID:    cfg.TenantID,
+		PublisherID: cfg.publisherIdentifier(),
+		HTTPClient:  httpClient,
+		Tokens:      tokens,
+		// A burst of a few seconds' worth lets a poll start promptly and
+		// keeps any minute under the limit.
+		Limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))),
+		Retry:   cfg.RetryOnFailure,
+		Observe: observe,
+	})
+}
+
+// countRequests counts the token requests by outcome.
+type countRequests struct {
+	next    http.RoundTripper
+	observe func(activityapi.Op, activityapi.Outcome)
+}
+
+func (c *countRequests) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	switch {
+	case err != nil, resp.StatusCode >= 500:
+		c.observe(activityapi.OpToken, activityapi.OutcomeRetryable)
+	case resp.StatusCode == http.StatusTooManyRequests:
+		c.observe(activityapi.OpToken, activityapi.OutcomeThrottled)
+	case resp.StatusCode >= 400:
+		c.observe(activityapi.OpToken, activityapi.OutcomeFailure)
+	default:
+		c.observe(activityapi.OpToken, activityapi.OutcomeSuccess)
+	}
+	return resp, err
+}
+
+// storageClient returns the client of the configured storage extension, or
+// nil when none is configured.
+func storageClient(ctx context.Context, id *component.ID, host component.Host, self component.ID) (storage.Client, error) {
+	if id == nil {
+		return nil, nil
+	}
+	ext, ok := host.GetExtensions()[*id]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q not found", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
+	}
+	client, err := se.GetClient(ctx, component.KindReceiver, self, "")
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return client, nil
+}
