@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,14 +128,16 @@ func apiCollector(t *testing.T, em *activityemulator.Server, dir, storageDir, na
 
 // TestManagementActivityAPIToDetections is the distribution pulling audit
 // logs itself: a 7-day backfill over several 24-hour windows and pages, a
-// blob listed twice, records delivered in two blobs, a blob that appears
-// after the first poll, throttling and a server error. Every unique record
-// must come out once, byte for byte, and the detection rows must be the
-// oracle's over the unique records.
+// blob listed twice, records delivered in two blobs, expired content, a
+// blob that appears after the first poll, throttling, a server error, a
+// token that expires mid-run and a subscription that has to be started
+// again. Every unique record must come out once, byte for byte, and the
+// detection rows must be the oracle's over the unique records.
 func TestManagementActivityAPIToDetections(t *testing.T) {
 	t.Parallel()
 	recs, want := sampleRecords(t)
-	em := activityemulator.New(activityemulator.Options{PageSize: 3})
+	// Tokens live 2 s: the receiver renews its token during the run.
+	em := activityemulator.New(activityemulator.Options{PageSize: 3, TokenLifetime: 2 * time.Second})
 	t.Cleanup(em.Close)
 
 	now := time.Now()
@@ -161,6 +164,11 @@ func TestManagementActivityAPIToDetections(t *testing.T) {
 	// Two records delivered again in a blob of their own.
 	em.AddBlob(activityemulator.Blob{ContentType: "Audit.AzureActiveDirectory", Created: now.Add(-2 * time.Hour),
 		Records: []string{recs[0].text, recs[41].text}})
+	// Listed two hours ago but created more than 7 days ago: its fetch
+	// answers AF20051, and its records cannot be had.
+	em.AddBlob(activityemulator.Blob{ContentType: "Audit.AzureActiveDirectory", Created: now.Add(-169 * time.Hour),
+		AlsoListedAt: []time.Time{now.Add(-2 * time.Hour)},
+		Records:      []string{`{"CreationTime":"2025-03-01T00:00:00","Id":"00000000-dead-4000-8000-000000000000","Operation":"Add a partner to cross-tenant access setting.","Workload":"AzureActiveDirectory"}`}})
 	em.FailNext(activityemulator.OpList, 1, activityemulator.Fault{Status: 429, Code: "AF429", RetryAfter: time.Second})
 	em.FailNext(activityemulator.OpFetch, 1, activityemulator.Fault{Status: 503})
 
@@ -183,6 +191,8 @@ func TestManagementActivityAPIToDetections(t *testing.T) {
 	waitFor(t, "the first poll to deliver the backfill", func() bool {
 		return len(readOutput(t, out)) >= len(unique)-len(late)
 	}, c)
+	// The subscription goes away: the next poll must start it again.
+	em.DisableSubscription("Audit.AzureActiveDirectory")
 	em.AddBlob(activityemulator.Blob{ContentType: "Audit.AzureActiveDirectory", Created: time.Now(), Records: late})
 	waitForRecords(t, out, len(unique), "unique input records", isNotDetection, c)
 	// Two more polls, for anything that would come twice.
@@ -213,8 +223,60 @@ func TestManagementActivityAPIToDetections(t *testing.T) {
 		t.Errorf("%d detection records, want %d", len(detections), len(want))
 	}
 	checkDetections(t, detections, want, 50, intValue)
-	if v := em.Stats().Violations; len(v) != 0 {
+	stats := em.Stats()
+	if v := stats.Violations; len(v) != 0 {
 		t.Errorf("the receiver broke the API's contract: %v", v)
+	}
+	if stats.Starts["Audit.AzureActiveDirectory"] < 2 {
+		t.Errorf("the subscription was started %d times, want it started again after AF20022", stats.Starts["Audit.AzureActiveDirectory"])
+	}
+	if stats.TokenRequests < 2 {
+		t.Errorf("%d token requests over a run longer than a token's 2 s life", stats.TokenRequests)
+	}
+}
+
+// TestManagementActivityAPIWrongSecret: the collector keeps running, says
+// why Entra refused the token, and never prints the secret.
+func TestManagementActivityAPIWrongSecret(t *testing.T) {
+	t.Parallel()
+	em := activityemulator.New(activityemulator.Options{})
+	t.Cleanup(em.Close)
+	em.AddBlob(activityemulator.Blob{ContentType: "Audit.AzureActiveDirectory", Created: time.Now().Add(-time.Hour),
+		Records: []string{`{"Id":"00000000-0000-4000-8000-000000000001"}`}})
+	dir := t.TempDir()
+	storageDir := filepath.Join(dir, "storage")
+	if err := os.Mkdir(storageDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, em.CACertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "wrong~secret~value"
+	opts := em.Options()
+	c, _ := startListening(t, "wrong-secret", 1, func(ports []int) string {
+		return writeConfig(t, dir, "wrong-secret", o365APIConfig, map[string]any{
+			"Tenant": opts.TenantID, "Client": opts.ClientID,
+			"Endpoint": em.URL(), "Login": em.LoginURL(), "CA": ca,
+			"Downloads": 1, "RequestsPerMinute": 2000,
+			"Output": filepath.Join(dir, "out.jsonl"), "HealthPort": ports[0], "StorageDir": storageDir,
+		})
+	}, "O365_CLIENT_SECRET="+secret)
+	waitFor(t, "the refusal to be logged", func() bool {
+		return strings.Contains(c.output.String(), "AADSTS7000215")
+	}, c)
+	if code := c.terminate(t); code != 0 {
+		t.Fatalf("collector exited with code %d after SIGTERM, want 0", code)
+	}
+	out := c.output.String()
+	if !strings.Contains(out, "wrong client secret") {
+		t.Errorf("the log does not name the cause:\n%s", out)
+	}
+	if strings.Contains(out, secret) {
+		t.Errorf("the log shows the client secret")
+	}
+	if n := em.Stats().TokenRequests; n > 3 {
+		t.Errorf("%d token requests in a few seconds with a 1 s poll interval: a tight loop", n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +40,8 @@ type harness struct {
 	logs  *observer.ObservedLogs
 	store *journaltest.MemClient
 	rcv   *o365Receiver
+	// polls counts the polls the receiver finished.
+	polls atomic.Int64
 }
 
 // newHarness returns a receiver configured for em: its endpoints and CA, a
@@ -89,6 +92,7 @@ func (h *harness) startWith(next consumer.Logs) {
 	h.cfg.Storage = &storageID
 	rcv, err := newReceiver(set, h.cfg, next)
 	require.NoError(h.t, err)
+	rcv.pollDone = func(string) { h.polls.Add(1) }
 	h.rcv = rcv
 	host := &storageHost{id: storageID, client: h.store}
 	require.NoError(h.t, rcv.Start(context.Background(), host))
@@ -110,12 +114,12 @@ func (h *harness) waitRecords(n int) {
 		"want %d records, have %d", n, h.sink.count())
 }
 
-// waitPolls waits until the emulator answered n more listing requests, so
-// that whatever those polls found has been handled.
+// waitPolls waits until the receiver finished n more polls (of any content
+// type), so that whatever a poll started meanwhile found has been handled.
 func (h *harness) waitPolls(n int) {
 	h.t.Helper()
-	from := h.em.Stats().Lists
-	require.Eventually(h.t, func() bool { return h.em.Stats().Lists >= from+n }, 20*time.Second, 10*time.Millisecond)
+	from := h.polls.Load()
+	require.Eventually(h.t, func() bool { return h.polls.Load() >= from+int64(n) }, 20*time.Second, 10*time.Millisecond)
 }
 
 // counter returns the sum of a counter's data points whose attributes

@@ -55,6 +55,9 @@ type o365Receiver struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// pollDone, when set, is called after each poll; tests wait on it.
+	pollDone func(contentType string)
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*o365Receiver, error) {
@@ -162,6 +165,9 @@ func (r *o365Receiver) run(ctx context.Context, ct string) {
 					err = r.poll(ctx, ct)
 				}
 			}
+			if r.pollDone != nil {
+				r.pollDone(ct)
+			}
 			switch {
 			case ctx.Err() != nil:
 				return
@@ -182,8 +188,9 @@ func (r *o365Receiver) run(ctx context.Context, ct string) {
 
 // poll lists the content created since the cursor (less the overlap), in
 // windows of at most 24 hours, and delivers every blob not yet delivered.
-// The cursor advances past a window only when every blob of it and of the
-// windows before it was delivered (or had expired).
+// After each window the cursor moves to its end, or, once a blob of this
+// poll could not be delivered, to the oldest such blob's contentCreated:
+// it never passes a blob that is still to be delivered.
 func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 	if err := r.store.Expire(ctx); err != nil {
 		r.set.Logger.Warn("Forgetting expired deliveries failed; trying again at the next poll", zap.Error(err))
@@ -205,7 +212,10 @@ func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 	}
 	start = start.Truncate(time.Second)
 
-	var held []error
+	var (
+		held     []error
+		heldFrom time.Time // the oldest contentCreated of a blob in held
+	)
 	for winStart := start; winStart.Before(now); {
 		winEnd := winStart.Add(maxListWindow)
 		if winEnd.After(now) {
@@ -215,14 +225,22 @@ func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 		if err != nil {
 			return errors.Join(append(held, err)...)
 		}
-		if errs := r.deliverAll(ctx, ct, blobs); len(errs) > 0 {
+		errs, from := r.deliverAll(ctx, ct, blobs)
+		if len(errs) > 0 {
+			if len(held) == 0 || from.Before(heldFrom) {
+				heldFrom = from
+			}
 			held = append(held, errs...)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if len(held) == 0 {
-			if err := r.store.SetCursor(ctx, ct, winEnd); err != nil {
+		next := winEnd
+		if len(held) > 0 {
+			next = heldFrom.Truncate(time.Second)
+		}
+		if cur, ok := r.store.Cursor(ct); !ok || !cur.Equal(next) {
+			if err := r.store.SetCursor(ctx, ct, next); err != nil {
 				return fmt.Errorf("storage: saving the cursor: %w", err)
 			}
 		}
@@ -232,15 +250,17 @@ func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 }
 
 // deliverAll delivers the listed blobs not yet delivered, up to
-// max_concurrent_downloads at once, oldest first, and returns the errors of
-// those that could not be delivered.
-func (r *o365Receiver) deliverAll(ctx context.Context, ct string, blobs []activityapi.Blob) []error {
+// max_concurrent_downloads at once, oldest first. It returns the errors of
+// those that could not be delivered and the oldest contentCreated among
+// them.
+func (r *o365Receiver) deliverAll(ctx context.Context, ct string, blobs []activityapi.Blob) ([]error, time.Time) {
 	slices.SortStableFunc(blobs, func(a, b activityapi.Blob) int { return a.ContentCreated.Compare(b.ContentCreated) })
 	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		seen = make(map[string]bool, len(blobs))
+		mu       sync.Mutex
+		errs     []error
+		heldFrom time.Time
+		wg       sync.WaitGroup
+		seen     = make(map[string]bool, len(blobs))
 	)
 	for _, b := range blobs {
 		// A page can list a blob twice; the checkpoint only knows it once
@@ -253,19 +273,22 @@ func (r *o365Receiver) deliverAll(ctx context.Context, ct string, blobs []activi
 		case r.downloads <- struct{}{}:
 		case <-ctx.Done():
 			wg.Wait()
-			return append(errs, ctx.Err())
+			return append(errs, ctx.Err()), heldFrom
 		}
 		wg.Go(func() {
 			defer func() { <-r.downloads }()
 			if err := r.deliverBlob(ctx, ct, b); err != nil {
 				mu.Lock()
+				defer mu.Unlock()
 				errs = append(errs, fmt.Errorf("blob %s (created %s): %w", b.ContentID, b.ContentCreated.Format(time.RFC3339), err))
-				mu.Unlock()
+				if len(errs) == 1 || b.ContentCreated.Before(heldFrom) {
+					heldFrom = b.ContentCreated
+				}
 			}
 		})
 	}
 	wg.Wait()
-	return errs
+	return errs, heldFrom
 }
 
 // deliverBlob streams one blob to next in batches of batch_size records,
