@@ -136,47 +136,18 @@ func (r *o365Receiver) run(ctx context.Context, ct string) {
 	logger := r.set.Logger.With(zap.String("content_type", ct))
 	subscribed := false
 	for {
-		if !subscribed {
-			err := r.api.StartSubscription(ctx, ct)
-			switch {
-			case ctx.Err() != nil:
-				return
-			case activityapi.IsFatal(err):
-				logger.Error("Stopped polling this content type: the API refused its subscription", zap.Error(err))
-				return
-			case err != nil:
-				logger.Error("Starting the subscription failed; trying again at the next poll", zap.Error(err))
-			default:
-				subscribed = true
-			}
+		err := r.subscribeAndPoll(ctx, ct, &subscribed, logger)
+		if r.pollDone != nil {
+			r.pollDone(ct)
 		}
-		if subscribed {
-			err := r.poll(ctx, ct)
-			switch {
-			case ctx.Err() != nil:
-				return
-			case activityapi.IsSubscriptionMissing(err):
-				// Start it again at once: the cursor has not moved, so
-				// nothing is skipped.
-				logger.Warn("The subscription is missing or disabled; starting it again", zap.Error(err))
-				subscribed = false
-				if r.api.StartSubscription(ctx, ct) == nil {
-					subscribed = true
-					err = r.poll(ctx, ct)
-				}
-			}
-			if r.pollDone != nil {
-				r.pollDone(ct)
-			}
-			switch {
-			case ctx.Err() != nil:
-				return
-			case activityapi.IsFatal(err):
-				logger.Error("Stopped polling this content type", zap.Error(err))
-				return
-			case err != nil:
-				logger.Error("Poll incomplete; what it missed is tried again at the next poll", zap.Error(err))
-			}
+		switch {
+		case ctx.Err() != nil:
+			return
+		case activityapi.IsFatal(err):
+			logger.Error("Stopped polling this content type", zap.Error(err))
+			return
+		case err != nil:
+			logger.Error("Poll incomplete; what it missed is tried again at the next poll", zap.Error(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -184,6 +155,30 @@ func (r *o365Receiver) run(ctx context.Context, ct string) {
 		case <-time.After(r.cfg.PollInterval):
 		}
 	}
+}
+
+// subscribeAndPoll starts the subscription unless it is known to be on, and
+// polls. A poll that finds the subscription gone (AF20022, AF20023) starts it
+// again and polls once more at once: the cursor has not moved, so nothing is
+// skipped.
+func (r *o365Receiver) subscribeAndPoll(ctx context.Context, ct string, subscribed *bool, logger *zap.Logger) error {
+	if !*subscribed {
+		if err := r.api.StartSubscription(ctx, ct); err != nil {
+			return fmt.Errorf("starting the subscription: %w", err)
+		}
+		*subscribed = true
+	}
+	err := r.poll(ctx, ct)
+	if !activityapi.IsSubscriptionMissing(err) {
+		return err
+	}
+	logger.Warn("The subscription is missing or disabled; starting it again", zap.Error(err))
+	*subscribed = false
+	if err := r.api.StartSubscription(ctx, ct); err != nil {
+		return fmt.Errorf("starting the subscription again: %w", err)
+	}
+	*subscribed = true
+	return r.poll(ctx, ct)
 }
 
 // poll lists the content created since the cursor (less the overlap), in

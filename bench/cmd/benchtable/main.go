@@ -1,9 +1,11 @@
 // Command benchtable runs the o365_detect benchmarks (bench.Cases, through
-// testing.Benchmark, repeated and interleaved) and the whole-collector
-// comparison, then prints one markdown table with the machine, the date and
-// the load. Progress goes to stderr, the table to stdout.
+// testing.Benchmark, repeated and interleaved), the whole-collector
+// comparison and the o365_management_activity receiver benchmarks, then
+// prints one markdown table with the machine, the date and the load.
+// Progress goes to stderr, the table to stdout.
 //
 //	go run ./cmd/benchtable -root .. -bin ../bin/otelcol-o365
+//	go run ./cmd/benchtable -root .. -pipelines=false -collector=false   # the receiver alone
 package main
 
 import (
@@ -37,6 +39,10 @@ func main() {
 	collector := flag.Bool("collector", true, "run the whole-collector comparison")
 	noMatch := flag.Bool("collector-nomatch", false, "also run the whole-collector comparison on non-matching records only")
 	every := flag.Int("collector-realistic", realisticEvery, "also run the whole-collector comparison on a stream with one matching record in this many (0: do not)")
+	pipelines := flag.Bool("pipelines", true, "run the in-process o365_detect benchmarks")
+	receivers := flag.Bool("receiver", true, "run the o365_management_activity receiver benchmarks")
+	receiverRecords := flag.Int("receiver-records", 100000, "records in the receiver comparison and in the large blob")
+	receiverRuns := flag.Int("receiver-runs", 5, "runs per side of the receiver comparison (alternating), and of the backfill and the large blob")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", *benchtime); err != nil {
 		fatal(err)
@@ -56,7 +62,10 @@ func main() {
 	}
 	cases := bench.Cases(r)
 	results := make(map[string][]testing.BenchmarkResult)
-	for rep := 1; rep <= *count; rep++ {
+	if !*pipelines {
+		cases = nil
+	}
+	for rep := 1; rep <= *count && len(cases) > 0; rep++ {
 		for _, c := range cases {
 			if ctx.Err() != nil {
 				fatal(ctx.Err())
@@ -95,10 +104,19 @@ func main() {
 	}
 	loadAfter := uptime()
 
+	var rcv *receiverResults
+	if *receivers {
+		if rcv, err = runReceivers(ctx, r.All, *receiverRecords, *receiverRuns); err != nil {
+			fatal(err)
+		}
+	}
+	loadReceivers := uptime()
+
 	t := table{
 		date: started.UTC(), took: time.Since(started), cpu: cpuModel(),
-		loads: [][2]string{{"before", loadBefore}, {"after the benchmarks", loadMid}, {"after the collector runs", loadAfter}},
-		r:     r, cases: cases, results: results, count: *count, benchtime: *benchtime, cmps: comparisons, runs: *runs,
+		loads:     [][2]string{{"before", loadBefore}, {"after the benchmarks", loadMid}, {"after the collector runs", loadAfter}, {"after the receiver runs", loadReceivers}},
+		receivers: rcv,
+		r:         r, cases: cases, results: results, count: *count, benchtime: *benchtime, cmps: comparisons, runs: *runs,
 		source: source, binName: "bin/" + filepath.Base(*bin), binInfo: binInfo(*bin),
 	}
 	t.print(os.Stdout)
@@ -128,9 +146,9 @@ func sourceInfo(root string) string {
 		return "unknown (not a git checkout)"
 	}
 	s := "commit " + strings.TrimSpace(string(out))
-	dirty, err := exec.Command("git", "-C", root, "status", "--porcelain", "--", "processor", "internal", "go.mod", "go.sum").Output()
+	dirty, err := exec.Command("git", "-C", root, "status", "--porcelain", "--", "processor", "receiver", "internal", "go.mod", "go.sum").Output()
 	if err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
-		s += " with uncommitted changes under processor/ or internal/"
+		s += " with uncommitted changes under processor/, receiver/ or internal/"
 	}
 	return s
 }
@@ -185,6 +203,7 @@ type table struct {
 	source    string
 	binName   string
 	binInfo   string
+	receivers *receiverResults
 }
 
 // stat is the median repetition of one case (by ns/record) and the spread.
@@ -219,7 +238,6 @@ func (t *table) stat(impl bench.Impl, kind string) stat {
 
 func (t *table) print(w *os.File) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	nm, m := len(t.r.NonMatching), len(t.r.Matching)
 	p("### o365_detect benchmark, %s", t.date.Format("2006-01-02 15:04 MST"))
 	p("")
 	p("- Machine: %s, %d logical CPUs (GOMAXPROCS %d), %s %s/%s", t.cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
@@ -228,12 +246,35 @@ func (t *table) print(w *os.File) {
 		loads = append(loads, l[0]+": "+l[1])
 	}
 	p("- Load (/proc/loadavg, 1/5/15 min): %s", strings.Join(loads, "; "))
-	p("- Records: `%s`, %d lines as string bodies with `log.file.name` and an ObservedTimestamp, split by o365_detect's own verdict into one batch of %d non-matching records (%s) and one of %d matching records (%s)",
-		bench.SampleRel, len(t.r.All), nm, sizes(t.r.NonMatching), m, sizes(t.r.Matching))
-	p("- In-process: median of %d repetitions × `-benchtime %s` (interleaved), ns/record = batch time / batch size; allocs/record = allocs/op (as `go test -benchmem`, per batch) / batch size; (min–max) over the repetitions", t.count, t.benchtime)
+	if len(t.cases) > 0 {
+		t.printPipelines(p)
+	}
 	p("- Source: %s", t.source)
 	p("- Whole run took %s", t.took.Round(time.Second))
 	p("")
+	if len(t.cases) > 0 {
+		t.printPipelineTable(p)
+	}
+	t.printCollector(p)
+	if len(t.cases) > 0 || len(t.cmps) > 0 {
+		t.printGoals(p)
+	}
+	if t.receivers != nil {
+		p("")
+		t.printReceivers(p)
+	}
+}
+
+// printPipelines describes the in-process o365_detect cases.
+func (t *table) printPipelines(p func(string, ...any)) {
+	nm, m := len(t.r.NonMatching), len(t.r.Matching)
+	p("- Records: `%s`, %d lines as string bodies with `log.file.name` and an ObservedTimestamp, split by o365_detect's own verdict into one batch of %d non-matching records (%s) and one of %d matching records (%s)",
+		bench.SampleRel, len(t.r.All), nm, sizes(t.r.NonMatching), m, sizes(t.r.Matching))
+	p("- In-process: median of %d repetitions × `-benchtime %s` (interleaved), ns/record = batch time / batch size; allocs/record = allocs/op (as `go test -benchmem`, per batch) / batch size; (min–max) over the repetitions", t.count, t.benchtime)
+}
+
+// printPipelineTable prints the in-process o365_detect table.
+func (t *table) printPipelineTable(p func(string, ...any)) {
 	p("| implementation | non-matching ns/record (min–max) | records/s | allocs/record | matching ns/record (min–max) | records/s | allocs/record |")
 	p("|---|---:|---:|---:|---:|---:|---:|")
 	for _, impl := range bench.Impls {
@@ -249,7 +290,10 @@ func (t *table) print(w *os.File) {
 		p("%s |", row)
 	}
 	p("")
+}
 
+// printCollector prints the whole-collector comparison, if it ran.
+func (t *table) printCollector(p func(string, ...any)) {
 	for i, c := range t.cmps {
 		if i == 0 {
 			p("Whole collector: `%s` (%s), `file_log` (start_at beginning) → [o365_detect, defaults: passthrough all] → `file` exporter (OTLP/JSON, flush_interval 10ms), on a generated file of sample lines repeated, each record with a distinct Id. Wall = process start until the output holds every input record (polled every 5 ms); CPU = user + system time of the collector process, start to exit (includes shutdown, where the last open groups are emitted). One untimed warm-up run, then %d runs per side, alternating (baseline, o365_detect, baseline, ...); median wall and CPU per side. Loss = 1 − o365_detect/baseline throughput (records per wall second; records per CPU second), taken for each back-to-back pair of runs, median over the pairs.", t.binName, t.binInfo, t.runs)
@@ -294,7 +338,20 @@ func (t *table) print(w *os.File) {
 		p("Checked in the output of every run after its shutdown: every input record was written; baseline: nothing tagged; with o365_detect (each matching record has its own Id, hence its own group and detection record): %s.", strings.Join(checks, "; "))
 		p("")
 	}
+}
 
+// printGoals prints the goal table of the o365_detect cases and the
+// whole-collector comparison, of those that ran.
+func (t *table) printGoals(p func(string, ...any)) {
+	p("| goal | target | measured | holds |")
+	p("|---|---|---:|---|")
+	if len(t.cases) > 0 {
+		t.printPipelineGoals(p)
+	}
+	t.printCollectorGoals(p)
+}
+
+func (t *table) printPipelineGoals(p func(string, ...any)) {
 	idx := t.stat(bench.ImplIndex, bench.KindNonMatching)
 	oursNM := t.stat(bench.ImplOursAll, bench.KindNonMatching)
 	oursM := t.stat(bench.ImplOursAll, bench.KindMatching)
@@ -308,8 +365,6 @@ func (t *table) print(w *os.File) {
 	// A realistic stream, from the two batches: one matching record in
 	// realisticEvery (see Records.Realistic).
 	stream := func(nm, m stat) float64 { return (float64(realisticEvery-1)*nm.ns + m.ns) / realisticEvery }
-	p("| goal | target | measured | holds |")
-	p("|---|---|---:|---|")
 	p("| o365_detect / strings.Index, non-matching | ≤ 2× | %.2f× | %s |", oursNM.ns/idx.ns, yes(oursNM.ns/idx.ns <= 2))
 	p("| o365_detect allocations per non-matching record | 0 | %s | %s |", allocs(oursNM.allocs), yes(oursNM.allocs == 0))
 	p("| OTTL peer / o365_detect throughput, non-matching (tag only vs all) | ≥ 50× | %.0f× | %s |", peerNM.ns/oursNM.ns, yes(peerNM.ns/oursNM.ns >= 50))
@@ -326,6 +381,9 @@ func (t *table) print(w *os.File) {
 	p("| the same, as a ratio to the OTTL peer in this run (the issue's 5 µs against its 48 µs peer) | ≤ %.3f× | %.3f× | %s |", issueMatchingPeerBound, oursM.ns/peerM.ns, yes(oursM.ns/peerM.ns <= issueMatchingPeerBound))
 	p("| o365_detect per matching record, absolute, on this machine (strings.Index floor: %.2f µs, the issue's 0.2 µs) | noted: 5 µs on the issue's machines | %.2f µs, %s 5 µs (tagging floor: %.2f µs) | |", idx.ns/1000, oursM.ns/1000, overUnder(oursM.ns, 5000), floorM.ns/1000)
 	p("| OTTL peer / o365_detect throughput, matching records only (tag only vs all; tag + filter vs matched) | none: the two ratio rows above are this path's goal | %.1f×; %.1f× | |", peerM.ns/oursM.ns, peerFM.ns/oursMatchedM.ns)
+}
+
+func (t *table) printCollectorGoals(p func(string, ...any)) {
 	for _, c := range t.cmps {
 		if float64(c.Matching) > float64(c.Records)/100 {
 			// Not a goal: the output itself grows by the tags and the
