@@ -369,7 +369,10 @@ func (s *Server) handleListContent(w http.ResponseWriter, req *http.Request, rt 
 			next.Set("PublisherIdentifier", publisher)
 		}
 		next.Set("nextPage", formatNextPage(last))
-		w.Header().Set("NextPageUri", s.api.URL+req.URL.EscapedPath()+"?"+next.Encode())
+		// The reference's paging sample names the page under /api/v1/,
+		// not the /api/v1.0/ of the request; so does this.
+		path := strings.Replace(req.URL.EscapedPath(), "/api/v1.0/", "/api/v1/", 1)
+		w.Header().Set("NextPageUri", s.api.URL+path+"?"+next.Encode())
 	}
 	writeJSON(w, http.StatusOK, page)
 }

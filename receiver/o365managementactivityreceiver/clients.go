@@ -24,16 +24,24 @@ func newAPIClient(ctx context.Context, cfg *Config, host component.Host, set com
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
 	}
+	// Go drops Authorization on a redirect to another domain but keeps it
+	// for a subdomain; the token goes to the API host only.
+	httpClient.CheckRedirect = sameHostOnly
 	var tokens activityapi.TokenSource
 	if !cfg.Auth.HasValue() {
 		loginCfg := confighttp.NewDefaultClientConfig()
 		loginCfg.TLS = cfg.TLS
+		// The secret goes to the login host: never without verifying it,
+		// even when the API's proxy is trusted blindly.
+		loginCfg.TLS.InsecureSkipVerify = false
 		loginCfg.ProxyURL = cfg.ProxyURL
 		loginCfg.Timeout = cfg.Timeout
 		loginClient, err := loginCfg.ToClient(ctx, host.GetExtensions(), set)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP client for the login host: %w", err)
 		}
+		// A redirect would re-send the form, secret included, elsewhere.
+		loginClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		loginClient.Transport = &countRequests{next: loginClient.Transport, observe: observe}
 		tokens, err = apptoken.New(apptoken.Config{
 			LoginEndpoint:      cfg.loginBase(),
@@ -55,12 +63,23 @@ func newAPIClient(ctx context.Context, cfg *Config, host component.Host, set com
 		PublisherID: cfg.publisherIdentifier(),
 		HTTPClient:  httpClient,
 		Tokens:      tokens,
-		// A burst of a few seconds' worth lets a poll start promptly and
+		// A burst of one second's worth lets a poll start promptly and
 		// keeps any minute under the limit.
 		Limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))),
 		Retry:   cfg.RetryOnFailure,
 		Observe: observe,
 	})
+}
+
+// sameHostOnly refuses a redirect to another host.
+func sameHostOnly(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("stopped after %d redirects", len(via))
+	}
+	if req.URL.Host != via[0].URL.Host {
+		return fmt.Errorf("refused a redirect from %s to another host, %s", via[0].URL.Host, req.URL.Host)
+	}
+	return nil
 }
 
 // countRequests counts the token requests by outcome.

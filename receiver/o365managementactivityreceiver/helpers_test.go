@@ -139,9 +139,18 @@ type recordSink struct {
 	records []plog.LogRecord
 	tenants []string
 	batches []int
-	// refuse, when positive, is how many more batches to refuse.
-	refuse int
-	calls  int
+	// refuse, when positive, is how many more batches to refuse, after
+	// the first acceptFirst batches.
+	refuse      int
+	acceptFirst int
+	calls       int
+}
+
+// refuseAfter makes the sink accept n batches, then refuse the next m.
+func (s *recordSink) refuseAfter(n, m int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.acceptFirst, s.refuse = n, m
 }
 
 func (s *recordSink) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
@@ -150,7 +159,7 @@ func (s *recordSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	if s.refuse > 0 {
+	if s.refuse > 0 && s.calls > s.acceptFirst {
 		s.refuse--
 		return fmt.Errorf("refused on purpose")
 	}

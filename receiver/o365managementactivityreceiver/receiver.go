@@ -32,8 +32,9 @@ const listOverlap = time.Hour
 // maxListWindow is the longest startTime..endTime span the API accepts.
 const maxListWindow = 24 * time.Hour
 
-// retention is how long a delivery is remembered: past content's lifetime
-// plus the overlap no listing can return the blob again.
+// retention is how long a delivery is remembered: content's lifetime plus
+// the overlap, after which no listing can name the blob again, plus a day
+// of margin.
 const retention = contentLifetime + listOverlap + 24*time.Hour
 
 // o365Receiver polls the Management Activity API, one goroutine per content
@@ -52,6 +53,9 @@ type o365Receiver struct {
 	storageClient storage.Client
 	// downloads holds a token per blob being fetched, across content types.
 	downloads chan struct{}
+	// progress is what this process has sent of blobs not yet delivered
+	// whole.
+	progress progressMap
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -81,6 +85,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*o365R
 		telemetry: tel,
 		now:       time.Now,
 		downloads: make(chan struct{}, cfg.MaxConcurrentDownloads),
+		progress:  progressMap{m: map[string]*blobProgress{}},
 	}, nil
 }
 
@@ -121,7 +126,18 @@ func (r *o365Receiver) Start(ctx context.Context, host component.Host) error {
 func (r *o365Receiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
-		r.wg.Wait()
+		stopped := make(chan struct{})
+		go func() {
+			r.wg.Wait()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			// A consumer that does not return keeps its goroutine; the
+			// storage client stays open for it.
+			return fmt.Errorf("stopping the pollers: %w", ctx.Err())
+		}
 	}
 	r.telemetry.shutdown()
 	if r.storageClient != nil {
@@ -134,9 +150,9 @@ func (r *o365Receiver) Shutdown(ctx context.Context) error {
 // answers with an error that polling again cannot mend.
 func (r *o365Receiver) run(ctx context.Context, ct string) {
 	logger := r.set.Logger.With(zap.String("content_type", ct))
-	subscribed := false
+	var sub subscription
 	for {
-		err := r.subscribeAndPoll(ctx, ct, &subscribed, logger)
+		err := r.subscribeAndPoll(ctx, ct, &sub, logger)
 		if r.pollDone != nil {
 			r.pollDone(ct)
 		}
@@ -157,38 +173,78 @@ func (r *o365Receiver) run(ctx context.Context, ct string) {
 	}
 }
 
+// minStartInterval is how often, at most, a subscription is started again
+// after a start that failed or did not take: Microsoft asks clients not to
+// call start more often than every 15 minutes.
+const minStartInterval = 15 * time.Minute
+
+// subscription is what a content type's poll loop knows of its
+// subscription.
+type subscription struct {
+	on bool
+	// lastStart is when a start last reached the API.
+	lastStart time.Time
+	// proven is whether a poll succeeded since that start. A subscription
+	// that disappears after that is started again at once; a start that
+	// failed, or one whose subscription disappears before a poll succeeds,
+	// is followed by the next only after minStartInterval.
+	proven bool
+}
+
 // subscribeAndPoll starts the subscription unless it is known to be on, and
-// polls. A poll that finds the subscription gone (AF20022, AF20023) starts it
-// again and polls once more at once: the cursor has not moved, so nothing is
-// skipped.
-func (r *o365Receiver) subscribeAndPoll(ctx context.Context, ct string, subscribed *bool, logger *zap.Logger) error {
-	if !*subscribed {
-		if err := r.api.StartSubscription(ctx, ct); err != nil {
-			return fmt.Errorf("starting the subscription: %w", err)
+// polls. A poll that finds the subscription gone (AF20022, AF20023) starts
+// it again and polls once more at once: the cursor only moved past what
+// was delivered, so nothing is skipped.
+func (r *o365Receiver) subscribeAndPoll(ctx context.Context, ct string, sub *subscription, logger *zap.Logger) error {
+	if !sub.on {
+		if err := r.startSubscription(ctx, ct, sub); err != nil {
+			return err
 		}
-		*subscribed = true
 	}
 	err := r.poll(ctx, ct)
+	if err == nil {
+		sub.proven = true
+	}
 	if !activityapi.IsSubscriptionMissing(err) {
 		return err
 	}
-	logger.Warn("The subscription is missing or disabled; starting it again", zap.Error(err))
-	*subscribed = false
-	if err := r.api.StartSubscription(ctx, ct); err != nil {
-		return fmt.Errorf("starting the subscription again: %w", err)
+	sub.on = false
+	if !sub.proven {
+		// Gone right after a start: the next start waits.
+		return err
 	}
-	*subscribed = true
+	logger.Warn("The subscription is missing or disabled; starting it again", zap.Error(err))
+	if err := r.startSubscription(ctx, ct, sub); err != nil {
+		return err
+	}
 	return r.poll(ctx, ct)
+}
+
+func (r *o365Receiver) startSubscription(ctx context.Context, ct string, sub *subscription) error {
+	now := r.now()
+	if !sub.lastStart.IsZero() && !sub.proven && now.Sub(sub.lastStart) < minStartInterval {
+		return fmt.Errorf("the subscription is not on; it is started again at %s (Microsoft asks for at most one start every 15 minutes)",
+			sub.lastStart.Add(minStartInterval).UTC().Format(time.RFC3339))
+	}
+	err := r.api.StartSubscription(ctx, ct)
+	if !activityapi.IsTokenError(err) {
+		sub.lastStart, sub.proven = now, false
+	}
+	if err != nil {
+		return fmt.Errorf("starting the subscription: %w", err)
+	}
+	sub.on = true
+	return nil
 }
 
 // poll lists the content created since the cursor (less the overlap), in
 // windows of at most 24 hours, and delivers every blob not yet delivered.
-// After each window the cursor moves to its end, or, once a blob of this
-// poll could not be delivered, to the oldest such blob's contentCreated:
-// it never passes a blob that is still to be delivered.
+// After each window the cursor moves to its end or, once a blob of this poll
+// could not be delivered, to the oldest such blob's contentCreated: it never
+// passes a blob that is still to be delivered.
 func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 	if err := r.store.Expire(ctx); err != nil {
-		r.set.Logger.Warn("Forgetting expired deliveries failed; trying again at the next poll", zap.Error(err))
+		r.storageFailed(ct, err)
 	}
 	now := r.now().UTC().Truncate(time.Second)
 	floor := now.Add(-contentLifetime + lookbackMargin)
@@ -208,8 +264,8 @@ func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 	start = start.Truncate(time.Second)
 
 	var (
-		held     []error
-		heldFrom time.Time // the oldest contentCreated of a blob in held
+		failed int
+		oldest time.Time // the oldest contentCreated of a blob not delivered
 	)
 	for winStart := start; winStart.Before(now); {
 		winEnd := winStart.Add(maxListWindow)
@@ -218,113 +274,175 @@ func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 		}
 		blobs, err := r.api.List(ctx, ct, winStart, winEnd)
 		if err != nil {
-			return errors.Join(append(held, err)...)
+			return err
 		}
-		errs, from := r.deliverAll(ctx, ct, blobs)
-		if len(errs) > 0 {
-			if len(held) == 0 || from.Before(heldFrom) {
-				heldFrom = from
+		n, from, err := r.deliverAll(ctx, ct, blobs)
+		if err != nil && failed+n == 0 {
+			// Stopped before any blob failed: blobs after the ones
+			// delivered may not have started, so the cursor stays.
+			return err
+		}
+		if n > 0 {
+			// A listing may give a contentCreated outside the window it
+			// was asked for; the cursor must stay within what was listed.
+			from = clamp(from, winStart, winEnd)
+			if failed == 0 || from.Before(oldest) {
+				oldest = from
 			}
-			held = append(held, errs...)
+			failed += n
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		cursorTo := winEnd
+		if failed > 0 {
+			cursorTo = oldest.Truncate(time.Second)
 		}
-		next := winEnd
-		if len(held) > 0 {
-			next = heldFrom.Truncate(time.Second)
-		}
-		if cur, ok := r.store.Cursor(ct); !ok || !cur.Equal(next) {
-			if err := r.store.SetCursor(ctx, ct, next); err != nil {
-				return fmt.Errorf("storage: saving the cursor: %w", err)
+		if cur, ok := r.store.Cursor(ct); !ok || !cur.Equal(cursorTo) {
+			if serr := r.store.SetCursor(context.WithoutCancel(ctx), ct, cursorTo); serr != nil {
+				r.storageFailed(ct, serr)
 			}
+		}
+		if err != nil {
+			return err
 		}
 		winStart = winEnd
 	}
-	return errors.Join(held...)
+	if failed > 0 {
+		return fmt.Errorf("%d blobs not delivered, the oldest created %s; the cursor waits there", failed, oldest.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func clamp(t, lo, hi time.Time) time.Time {
+	if t.Before(lo) {
+		return lo
+	}
+	if t.After(hi) {
+		return hi
+	}
+	return t
 }
 
 // deliverAll delivers the listed blobs not yet delivered, up to
-// max_concurrent_downloads at once, oldest first. It returns the errors of
-// those that could not be delivered and the oldest contentCreated among
-// them.
-func (r *o365Receiver) deliverAll(ctx context.Context, ct string, blobs []activityapi.Blob) ([]error, time.Time) {
+// max_concurrent_downloads at once, oldest first. It returns how many could
+// not be delivered and the oldest contentCreated among them; each failure
+// is logged on its own. A failure that will fail every other blob too (the
+// token is refused) ends the round at once.
+func (r *o365Receiver) deliverAll(ctx context.Context, ct string, blobs []activityapi.Blob) (failed int, oldest time.Time, err error) {
 	slices.SortStableFunc(blobs, func(a, b activityapi.Blob) int { return a.ContentCreated.Compare(b.ContentCreated) })
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	var (
-		mu       sync.Mutex
-		errs     []error
-		heldFrom time.Time
-		wg       sync.WaitGroup
-		seen     = make(map[string]bool, len(blobs))
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		seen = make(map[string]bool, len(blobs))
 	)
 	for _, b := range blobs {
-		// A page can list a blob twice; the checkpoint only knows it once
-		// it is delivered.
-		if seen[b.ContentID] || r.store.BlobDelivered(ct, b.ContentID) {
+		id := blobID(b)
+		// A listing can name a blob twice; the checkpoint only knows it
+		// once it is delivered.
+		if seen[id] || r.store.BlobDelivered(ct, id) {
 			continue
 		}
-		seen[b.ContentID] = true
+		seen[id] = true
 		select {
 		case r.downloads <- struct{}{}:
 		case <-ctx.Done():
-			wg.Wait()
-			return append(errs, ctx.Err()), heldFrom
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		wg.Go(func() {
 			defer func() { <-r.downloads }()
-			if err := r.deliverBlob(ctx, ct, b); err != nil {
-				mu.Lock()
-				defer mu.Unlock()
-				errs = append(errs, fmt.Errorf("blob %s (created %s): %w", b.ContentID, b.ContentCreated.Format(time.RFC3339), err))
-				if len(errs) == 1 || b.ContentCreated.Before(heldFrom) {
-					heldFrom = b.ContentCreated
-				}
+			derr := r.deliverBlob(ctx, ct, b, id)
+			if derr == nil {
+				return
+			}
+			if activityapi.IsAuthError(derr) {
+				stop(derr)
+			}
+			if ctx.Err() == nil || activityapi.IsAuthError(derr) {
+				r.set.Logger.Warn("A blob could not be delivered; it is tried again at the next poll",
+					zap.String("content_type", ct), zap.String("content_id", id),
+					zap.Time("content_created", b.ContentCreated), zap.Error(derr))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			failed++
+			if failed == 1 || b.ContentCreated.Before(oldest) {
+				oldest = b.ContentCreated
 			}
 		})
 	}
 	wg.Wait()
-	return errs, heldFrom
+	return failed, oldest, context.Cause(ctx)
+}
+
+// blobID is the blob's contentId, or its contentUri in a listing that has
+// no id, so that every blob is known by something.
+func blobID(b activityapi.Blob) string {
+	if b.ContentID != "" {
+		return b.ContentID
+	}
+	return b.ContentURI
 }
 
 // deliverBlob streams one blob to next in batches of batch_size records,
 // fetching it again after a cut transfer, and marks it delivered after its
-// last batch is accepted.
-func (r *o365Receiver) deliverBlob(ctx context.Context, ct string, b activityapi.Blob) error {
-	var (
-		// sent counts the records of this blob already accepted in this
-		// process, which a fetch after a cut transfer skips.
-		sent    int
-		retries = retry.New(r.cfg.RetryOnFailure)
-	)
+// last batch is accepted. A blob that cannot be had (expired, or not a JSON
+// array at three polls running) is marked delivered too, and counted.
+func (r *o365Receiver) deliverBlob(ctx context.Context, ct string, b activityapi.Blob, id string) error {
+	d := r.progress.start(id)
+	retries := retry.New(r.cfg.RetryOnFailure)
 	for {
-		err := r.streamBlob(ctx, ct, b, &sent)
+		err := r.streamBlob(ctx, ct, b, id, d)
+		var syntax *contentblob.SyntaxError
 		switch {
 		case err == nil:
+			r.progress.done(id)
 			r.telemetry.blobFetched(ctx, ct)
 			r.telemetry.delivered(ct, b.ContentCreated)
 			return nil
-		case activityapi.IsExpired(err):
-			r.set.Logger.Warn("Content expired before it could be fetched; its records cannot be had",
-				zap.String("content_type", ct), zap.String("content_id", b.ContentID), zap.Time("content_created", b.ContentCreated))
+		case activityapi.IsUnavailable(err):
+			r.set.Logger.Warn("Content expired or gone before it could be fetched; its records cannot be had",
+				zap.String("content_type", ct), zap.String("content_id", id), zap.Time("content_created", b.ContentCreated), zap.Error(err))
 			r.telemetry.blobExpired(ctx, ct)
-			return r.store.Commit(ctx, ct, b.ContentID, nil, nil, true)
-		case errors.As(err, new(*contentblob.SyntaxError)):
+			return r.giveUp(ctx, ct, id)
+		case errors.As(err, &syntax):
+			if r.progress.invalid(id) < maxInvalidAttempts {
+				return err
+			}
+			r.set.Logger.Error("Content is not a well-formed JSON array at three fetches running; the records after the fault cannot be had",
+				zap.String("content_type", ct), zap.String("content_id", id), zap.Int("records_delivered", d.sent), zap.Error(err))
 			r.telemetry.blobInvalid(ctx, ct)
-			return err
+			return r.giveUp(ctx, ct, id)
 		case !errors.Is(err, errCutTransfer):
 			return err
 		}
 		if werr := retries.Wait(ctx, 0); werr != nil {
-			return fmt.Errorf("%w (then: %v)", err, werr)
+			return fmt.Errorf("%w (then: %w)", err, werr)
 		}
 	}
+}
+
+// maxInvalidAttempts is how many fetches of a blob must find it malformed
+// before it is given up: a proxy's error page is malformed once, a blob
+// Microsoft wrote wrong every time.
+const maxInvalidAttempts = 3
+
+// giveUp marks a blob that cannot be had as delivered, so that it no
+// longer holds the cursor.
+func (r *o365Receiver) giveUp(ctx context.Context, ct, id string) error {
+	r.progress.done(id)
+	if err := r.store.Commit(context.WithoutCancel(ctx), ct, id, nil, nil, true); err != nil {
+		r.storageFailed(ct, err)
+	}
+	return nil
 }
 
 // errCutTransfer marks a blob body that ended or failed mid-array.
 var errCutTransfer = errors.New("transfer cut")
 
-// streamBlob fetches b and sends its records from the sent-th on.
-func (r *o365Receiver) streamBlob(ctx context.Context, ct string, b activityapi.Blob, sent *int) error {
+// streamBlob fetches the blob and sends its records from the d.sent-th on.
+func (r *o365Receiver) streamBlob(ctx context.Context, ct string, b activityapi.Blob, id string, d *blobProgress) error {
 	body, err := r.api.Fetch(ctx, b)
 	if err != nil {
 		return err
@@ -332,12 +450,12 @@ func (r *o365Receiver) streamBlob(ctx context.Context, ct string, b activityapi.
 	defer body.Close()
 	blob := contentblob.NewReader(body)
 	batch := newBatch(r.cfg.BatchSize)
-	for skip := *sent; ; {
+	for skip := d.sent; ; {
 		rec, err := blob.Next()
 		last := err == io.EOF
 		if err != nil && !last {
 			// Deliver what was read before the fault, then report it.
-			if serr := r.send(ctx, ct, b, batch, false, sent); serr != nil {
+			if serr := r.send(ctx, ct, id, batch, false, d); serr != nil {
 				return serr
 			}
 			var syntax *contentblob.SyntaxError
@@ -354,7 +472,7 @@ func (r *o365Receiver) streamBlob(ctx context.Context, ct string, b activityapi.
 			batch.add(rec)
 		}
 		if last || batch.full() {
-			if err := r.send(ctx, ct, b, batch, last, sent); err != nil {
+			if err := r.send(ctx, ct, id, batch, last, d); err != nil {
 				return err
 			}
 		}
@@ -368,36 +486,41 @@ func (r *o365Receiver) streamBlob(ctx context.Context, ct string, b activityapi.
 // delivered before, sends the rest to next (again after a refusal, with
 // backoff), and commits their Ids, and with last the blob, to the
 // checkpoint once next accepted them.
-func (r *o365Receiver) send(ctx context.Context, ct string, b activityapi.Blob, batch *batch, last bool, sent *int) error {
-	if batch.len() == 0 && !last {
+func (r *o365Receiver) send(ctx context.Context, ct, id string, batch *batch, last bool, d *blobProgress) error {
+	if batch.count() == 0 && !last {
 		return nil
 	}
-	fresh := r.store.Claim(batch.fresh[:0], batch.ids)
-	batch.fresh = fresh
+	batch.fresh = r.store.Claim(batch.fresh[:0], batch.ids)
 	n := batch.freshCount()
-	if dup := batch.len() - n; dup > 0 {
+	if dup := batch.count() - n; dup > 0 {
 		r.telemetry.duplicates(ctx, ct, dup)
 	}
 	if n > 0 {
-		build := func() plog.Logs { return batch.logs(r.cfg.TenantID, ct, b.ContentID, r.now()) }
+		build := func() plog.Logs { return batch.logs(r.cfg.TenantID, ct, id, r.now()) }
 		if err := r.consume(ctx, n, build); err != nil {
-			r.store.Release(batch.ids, fresh)
+			r.store.Release(batch.ids, batch.fresh)
 			return err
 		}
 		r.telemetry.emitted(ctx, ct, n)
 	}
-	*sent += batch.len()
-	err := r.store.Commit(ctx, ct, b.ContentID, batch.ids, fresh, last)
-	batch.reset()
-	if err != nil {
-		// The records were delivered; a restart may send them again,
-		// which dedup downstream can catch.
-		return fmt.Errorf("storage: saving the delivered Ids: %w", err)
+	d.sent += batch.count()
+	// The batch is delivered: commit it even if the receiver is stopping.
+	if err := r.store.Commit(context.WithoutCancel(ctx), ct, id, batch.ids, batch.fresh, last); err != nil {
+		r.storageFailed(ct, err)
 	}
+	batch.reset()
 	return nil
 }
 
-// consume hands ld to next, again after a refusal with backoff until
+// storageFailed logs a checkpoint write that failed. Delivery goes on: the
+// records were delivered and the checkpoint in memory knows it; only a
+// crash before storage recovers could send them again.
+func (r *o365Receiver) storageFailed(ct string, err error) {
+	r.set.Logger.Error("Saving the checkpoint failed; delivery goes on, but a crash now may send records again",
+		zap.String("content_type", ct), zap.Error(err))
+}
+
+// consume hands a batch to next, again after a refusal with backoff until
 // retry_on_failure gives up; the blob is then left for the next poll, so a
 // refused batch is never skipped.
 func (r *o365Receiver) consume(ctx context.Context, n int, build func() plog.Logs) error {
@@ -413,7 +536,7 @@ func (r *o365Receiver) consume(ctx context.Context, n int, build func() plog.Log
 		}
 		r.set.Logger.Debug("The next consumer refused a batch; sending it again", zap.Int("records", n), zap.Error(err))
 		if werr := retries.Wait(ctx, 0); werr != nil {
-			return fmt.Errorf("the next consumer refused the batch: %w (then: %v)", err, werr)
+			return fmt.Errorf("the next consumer refused the batch: %w (then: %w)", err, werr)
 		}
 	}
 }

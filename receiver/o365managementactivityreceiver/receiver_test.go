@@ -1,6 +1,7 @@
 package o365managementactivityreceiver
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -214,7 +215,10 @@ func TestExpiredContentIsSkipped(t *testing.T) {
 // at the poll interval, not in a tight loop; the secret is never logged.
 func TestWrongSecretIsNamedAndRetriedSlowly(t *testing.T) {
 	em := newEmulator(t, activityemulator.Options{})
-	em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-time.Hour), Records: records(0, 2)})
+	// Many blobs: a refused token must not be asked for once per blob.
+	for i := range 30 {
+		em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-time.Hour + time.Duration(i)*time.Second), Records: records(i*10, 2)})
+	}
 	h := newHarness(t, em)
 	h.cfg.ClientSecret = "not-the-secret-value"
 	h.cfg.PollInterval = time.Second
@@ -338,4 +342,83 @@ func TestFatalErrorStopsOneContentType(t *testing.T) {
 	h.waitPolls(3)
 	assert.Equal(t, 2, h.sink.count(), "one content type delivered, the other stopped")
 	assert.True(t, logged(h.logs, "Stopped polling", "AF20011"))
+}
+
+// A storage outage does not stop delivery: the records go on, once each,
+// and the failure is logged.
+func TestStorageOutageDoesNotStopDelivery(t *testing.T) {
+	em := newEmulator(t, activityemulator.Options{})
+	em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-2 * time.Hour), Records: records(0, 10)})
+	em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-time.Hour), Records: records(100, 10)})
+	h := newHarness(t, em)
+	h.cfg.BatchSize = 3
+	h.start()
+	h.store.SetFail(errors.New("disk full"))
+	h.waitRecords(20)
+	h.waitPolls(2)
+	assert.Len(t, h.sink.bodies(), 20)
+	assert.Equal(t, 20, h.sink.count(), "each record once, though nothing could be saved")
+	assert.True(t, logged(h.logs, "Saving the checkpoint failed", "disk full"))
+	for id, n := range em.Stats().Fetches {
+		assert.Equal(t, 1, n, "blob %s fetched once: the checkpoint in memory knows it", id)
+	}
+}
+
+// A blob that is not a JSON array is fetched again at the next polls (a
+// proxy's error page is malformed once) and given up at the third: the
+// records before the fault are delivered once, even with dedup off, and the
+// cursor moves on.
+func TestMalformedBlobIsGivenUpAtTheThirdFetch(t *testing.T) {
+	em := newEmulator(t, activityemulator.Options{})
+	bad := em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-2 * time.Hour),
+		Records: []string{record(guid(1), 1), record(guid(2), 2), `{"Id":`}})
+	em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-time.Hour), Records: records(10, 2)})
+	h := newHarness(t, em)
+	h.cfg.Dedup.Enabled = false
+	h.cfg.BatchSize = 1
+	h.start()
+	require.Eventually(t, func() bool { return h.counter("receiver_o365_management_activity_blobs_invalid") == 1 }, 20*time.Second, 10*time.Millisecond)
+	h.waitPolls(2)
+	assert.Equal(t, 3, em.Stats().Fetches[bad])
+	assert.Equal(t, 4, h.sink.count(), "the two records before the fault once each, and the other blob's two")
+	assert.Len(t, h.sink.bodies(), 4)
+	assert.True(t, logged(h.logs, "not a well-formed JSON array", bad))
+	cursor, _ := h.rcv.store.Cursor(aad)
+	assert.WithinDuration(t, time.Now(), cursor, 5*time.Second, "the cursor passed the given-up blob")
+}
+
+// A blob held by a refusal resumes at the next poll where it stopped:
+// with dedup off, no record of it is sent twice.
+func TestHeldBlobResumesWhereItStopped(t *testing.T) {
+	em := newEmulator(t, activityemulator.Options{})
+	em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-time.Hour), Records: records(0, 6)})
+	h := newHarness(t, em)
+	h.cfg.Dedup.Enabled = false
+	h.cfg.BatchSize = 2
+	h.cfg.RetryOnFailure.MaxElapsedTime = 50 * time.Millisecond
+	h.sink.refuseAfter(1, 20) // accept the first batch, then refuse 20 times
+	h.start()
+	h.waitRecords(6)
+	h.waitPolls(2)
+	assert.Len(t, h.sink.bodies(), 6)
+	assert.Equal(t, 6, h.sink.count(), "each record once")
+	var fetches int
+	for _, n := range em.Stats().Fetches {
+		fetches += n
+	}
+	assert.Greater(t, fetches, 1, "the blob was held and fetched again")
+}
+
+// A start that fails is not sent again for 15 minutes, as Microsoft asks;
+// the polls meanwhile say why nothing comes.
+func TestFailedStartWaitsBeforeTheNext(t *testing.T) {
+	em := newEmulator(t, activityemulator.Options{})
+	em.AddBlob(activityemulator.Blob{ContentType: aad, Created: time.Now().Add(-time.Hour), Records: records(0, 2)})
+	em.FailNext(activityemulator.OpStart, 1, activityemulator.Fault{Status: 403})
+	h := newHarness(t, em)
+	h.start()
+	h.waitPolls(4)
+	assert.Equal(t, 1, em.Stats().Starts[aad])
+	assert.Zero(t, h.sink.count())
+	assert.True(t, logged(h.logs, "at most one start every 15 minutes"))
 }

@@ -34,13 +34,13 @@ type batch struct {
 	fresh []bool
 }
 
-func newBatch(max int) *batch {
+func newBatch(size int) *batch {
 	return &batch{
-		max:     max,
-		records: make([]string, 0, max),
-		ids:     make([]string, 0, max),
-		times:   make([]pcommon.Timestamp, 0, max),
-		fresh:   make([]bool, 0, max),
+		max:     size,
+		records: make([]string, 0, size),
+		ids:     make([]string, 0, size),
+		times:   make([]pcommon.Timestamp, 0, size),
+		fresh:   make([]bool, 0, size),
 	}
 }
 
@@ -59,7 +59,7 @@ func (b *batch) add(rec []byte) {
 	b.times = append(b.times, ts)
 }
 
-func (b *batch) len() int   { return len(b.records) }
+func (b *batch) count() int { return len(b.records) }
 func (b *batch) full() bool { return len(b.records) >= b.max }
 
 func (b *batch) freshCount() int {

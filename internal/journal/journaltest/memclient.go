@@ -36,6 +36,14 @@ func (m *MemClient) Delete(ctx context.Context, key string) error {
 	return m.Batch(ctx, storage.DeleteOperation(key))
 }
 
+// SetFail makes every later call fail with err, or succeed again with nil;
+// safe while the client is in use.
+func (m *MemClient) SetFail(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Fail = err
+}
+
 // Close implements storage.Client; the data stays for the next user.
 func (m *MemClient) Close(context.Context) error { return nil }
 

@@ -11,6 +11,7 @@ import (
 	pathpkg "path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configretry"
@@ -55,8 +56,21 @@ type Client struct {
 	base *url.URL
 	// feed is the path prefix of every request: {base path}/api/v1.0/{tenant}/activity/feed/.
 	feed string
-	// newRetry spaces the attempts of one request; tests replace it.
+	// fetchClient is HTTPClient without its overall timeout: a blob is read
+	// while the pipeline takes its batches, which may take longer than any
+	// timeout fit for a request. stallTimeout, HTTPClient's timeout, bounds
+	// each wait for data instead.
+	fetchClient  *http.Client
+	stallTimeout time.Duration
+	// newRetry spaces the attempts of one request, and sleep waits out a
+	// Retry-After before any request; tests replace them.
 	newRetry func(configretry.BackOffConfig) *retry.Waiter
+	sleep    func(context.Context, time.Duration) error
+
+	mu sync.Mutex
+	// notBefore is when the API may be called again after it asked to wait
+	// (Retry-After); it holds across requests and polls.
+	notBefore time.Time
 }
 
 // New returns a Client.
@@ -68,11 +82,17 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Observe == nil {
 		cfg.Observe = func(Op, Outcome) {}
 	}
+	fetchClient := *cfg.HTTPClient
+	fetchClient.Timeout = 0
 	return &Client{
-		cfg:      cfg,
-		base:     base,
-		feed:     base.Path + "/api/v1.0/" + url.PathEscape(cfg.TenantID) + "/activity/feed/",
-		newRetry: retry.New,
+		cfg:  cfg,
+		base: base,
+		// GUIDs are case-insensitive; the service prints them in lower case.
+		feed:         base.Path + "/api/v1.0/" + url.PathEscape(strings.ToLower(cfg.TenantID)) + "/activity/feed/",
+		fetchClient:  &fetchClient,
+		stallTimeout: cfg.HTTPClient.Timeout,
+		newRetry:     retry.New,
+		sleep:        retry.Sleep,
 	}, nil
 }
 
@@ -170,7 +190,7 @@ func (c *Client) onAPIHost(raw string) (string, error) {
 	if u.Host != c.base.Host || u.Scheme != c.base.Scheme {
 		path = c.base.Path + u.Path
 	}
-	if !strings.HasPrefix(path, c.feed) || pathpkg.Clean(path) != path {
+	if !c.inFeed(path) {
 		return "", fmt.Errorf("%q is not a path of this tenant's activity feed", u.Path)
 	}
 	out := *c.base
@@ -184,6 +204,25 @@ func (c *Client) onAPIHost(raw string) (string, error) {
 		out.RawQuery = q.Encode()
 	}
 	return out.String(), nil
+}
+
+// inFeed reports whether p is a path of this tenant's feed under the base:
+// {base}/api/{v1.0 or v1}/{tenant}/activity/feed/..., the tenant in any case.
+// The reference's own NextPageUri sample writes v1 where requests use v1.0.
+func (c *Client) inFeed(p string) bool {
+	if pathpkg.Clean(p) != p {
+		return false
+	}
+	rest, ok := strings.CutPrefix(p, c.base.Path+"/api/")
+	if !ok {
+		return false
+	}
+	version, rest, _ := strings.Cut(rest, "/")
+	if version != "v1.0" && version != "v1" {
+		return false
+	}
+	tenant, rest, _ := strings.Cut(rest, "/")
+	return strings.EqualFold(tenant, c.cfg.TenantID) && strings.HasPrefix(rest, "activity/feed/")
 }
 
 // do sends one request and returns a 2xx response, retrying retryable
@@ -209,6 +248,9 @@ func (c *Client) do(ctx context.Context, op Op, method, u string) (*http.Respons
 		}
 		again := ctx.Err() == nil && retryable(err)
 		switch {
+		case errors.As(err, new(*tokenError)):
+			// The token request is counted as one of its own; this one
+			// was never sent.
 		case isAPIErr && apiErr.throttled():
 			c.cfg.Observe(op, OutcomeThrottled)
 		case again:
@@ -216,10 +258,13 @@ func (c *Client) do(ctx context.Context, op Op, method, u string) (*http.Respons
 		default:
 			c.cfg.Observe(op, OutcomeFailure)
 		}
+		hint, _ := retryAfter(resp)
+		if hint > 0 {
+			c.waitAtLeast(hint)
+		}
 		if !again {
 			return nil, err
 		}
-		hint, _ := retryAfter(resp)
 		if werr := retries.Wait(ctx, hint); werr != nil {
 			return nil, fmt.Errorf("%w (%w)", err, werr)
 		}
@@ -229,6 +274,9 @@ func (c *Client) do(ctx context.Context, op Op, method, u string) (*http.Respons
 // send makes one attempt. On an API error the response is returned too
 // (body closed) for its Retry-After header.
 func (c *Client) send(ctx context.Context, op Op, method, u string) (*http.Response, string, error) {
+	if err := c.waitUntilAllowed(ctx); err != nil {
+		return nil, "", err
+	}
 	if c.cfg.Limiter != nil {
 		if err := c.cfg.Limiter.Wait(ctx); err != nil {
 			return nil, "", err
@@ -253,13 +301,28 @@ func (c *Client) send(ctx context.Context, op Op, method, u string) (*http.Respo
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("{}")), nil }
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.cfg.HTTPClient.Do(req)
+	client := c.cfg.HTTPClient
+	var stall *stallTimer
+	if op == OpFetch && c.stallTimeout > 0 {
+		client = c.fetchClient
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		req = req.WithContext(ctx)
+		stall = newStallTimer(c.stallTimeout, cancel)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
+		stall.close()
 		return nil, token, fmt.Errorf("%s: %w", op, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if stall != nil {
+			stall.disarm()
+			resp.Body = &stallReader{body: resp.Body, stall: stall}
+		}
 		return resp, token, nil
 	}
+	defer stall.close()
 	apiErr := &Error{Op: op, Status: resp.StatusCode}
 	var body errorBody
 	// An error document is small; a larger body is not one.
@@ -311,4 +374,25 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 func drain(resp *http.Response) error {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.Body.Close()
+}
+
+// waitAtLeast keeps every request from being sent for d.
+func (c *Client) waitAtLeast(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := time.Now().Add(d); t.After(c.notBefore) {
+		c.notBefore = t
+	}
+}
+
+// waitUntilAllowed waits out a Retry-After the API sent, whichever request
+// it answered.
+func (c *Client) waitUntilAllowed(ctx context.Context) error {
+	c.mu.Lock()
+	d := time.Until(c.notBefore)
+	c.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	return c.sleep(ctx, d)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +52,8 @@ type testAPI struct {
 	tokens *tokens
 	client *Client
 	waits  []time.Duration
+	// held are the waits for a Retry-After before later requests.
+	held []time.Duration
 }
 
 func newTestAPI(t *testing.T, h http.HandlerFunc) *testAPI {
@@ -76,6 +79,10 @@ func newTestAPI(t *testing.T, h http.HandlerFunc) *testAPI {
 			return nil
 		}
 		return w
+	}
+	c.sleep = func(_ context.Context, d time.Duration) error {
+		a.held = append(a.held, d)
+		return nil
 	}
 	a.client = c
 	return a
@@ -310,4 +317,87 @@ func TestBasePathIsKeptBehindAProxy(t *testing.T) {
 		"/o365/api/v1.0/" + tenant + "/activity/feed/audit/abc",
 		"/o365/api/v1.0/" + tenant + "/activity/feed/subscriptions/content",
 	}, paths)
+}
+
+// The reference's NextPageUri sample writes /api/v1/ where requests use
+// /api/v1.0/, and the service may print the tenant in another case than the
+// configuration: both are still this tenant's feed.
+func TestFeedPathSpellings(t *testing.T) {
+	c, err := New(Config{BaseURL: "https://manage.office.com", TenantID: strings.ToUpper(tenant), HTTPClient: http.DefaultClient})
+	require.NoError(t, err)
+	tests := []struct {
+		path string
+		ok   bool
+	}{
+		{"/api/v1.0/" + tenant + "/activity/feed/subscriptions/content", true},
+		{"/api/v1/" + tenant + "/activity/feed/subscriptions/content", true},
+		{"/api/v1.0/" + strings.ToUpper(tenant) + "/activity/feed/audit/x", true},
+		{"/api/v2/" + tenant + "/activity/feed/audit/x", false},
+		{"/api/v1.0/" + tenant + "/activity/other", false},
+		{"/api/v1.0/" + tenant + "/activity/feed/../../other/x", false},
+		{"/api/v1.0/11111111-2222-4333-8444-555555555555/activity/feed/x", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.ok, c.inFeed(tt.path), tt.path)
+	}
+	assert.Contains(t, c.feedURL("subscriptions/list", url.Values{}), "/api/v1.0/"+tenant+"/", "requests name the tenant in lower case")
+}
+
+// A Retry-After longer than the retry budget ends the request, and the next
+// request, in this poll or the next, waits it out first.
+func TestRetryAfterHoldsAcrossRequests(t *testing.T) {
+	calls := 0
+	a := newTestAPI(t, func(w http.ResponseWriter, _ *http.Request) {
+		calls++
+		if calls == 1 {
+			w.Header().Set("Retry-After", "600")
+			writeError(w, http.StatusTooManyRequests, "AF429", "Too many requests.")
+			return
+		}
+		_, _ = io.WriteString(w, `[]`)
+	})
+	_, err := a.client.List(context.Background(), "Audit.Exchange", time.Now().Add(-time.Hour), time.Now())
+	require.ErrorIs(t, err, retry.ErrGaveUp)
+	_, err = a.client.List(context.Background(), "Audit.Exchange", time.Now().Add(-time.Hour), time.Now())
+	require.NoError(t, err)
+	require.Len(t, a.held, 1, "the second request waited")
+	assert.InDelta(t, 600, a.held[0].Seconds(), 5)
+}
+
+// The HTTP timeout bounds each wait for the API's data, not the time the
+// caller takes between reads of a blob.
+func TestFetchTimeoutIsPerRead(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `[{"Id":"1"},`)
+		w.(http.Flusher).Flush()
+		if strings.HasSuffix(r.URL.Path, "/stall") {
+			<-release
+		}
+		_, _ = io.WriteString(w, `{"Id":"2"}]`)
+	}))
+	defer srv.Close()
+	defer close(release)
+	client := srv.Client()
+	client.Timeout = 300 * time.Millisecond
+	c, err := New(Config{BaseURL: srv.URL, TenantID: tenant, PublisherID: tenant, HTTPClient: client})
+	require.NoError(t, err)
+	feed := srv.URL + "/api/v1.0/" + tenant + "/activity/feed/audit/"
+
+	body, err := c.Fetch(context.Background(), Blob{ContentURI: feed + "slow-reader"})
+	require.NoError(t, err)
+	first := make([]byte, 12)
+	_, err = io.ReadFull(body, first)
+	require.NoError(t, err)
+	time.Sleep(600 * time.Millisecond) // the pipeline takes its time
+	rest, err := io.ReadAll(body)
+	require.NoError(t, err, "time between reads is not the API's")
+	assert.Equal(t, `[{"Id":"1"},{"Id":"2"}]`, string(first)+string(rest))
+	require.NoError(t, body.Close())
+
+	body, err = c.Fetch(context.Background(), Blob{ContentURI: feed + "stall"})
+	require.NoError(t, err)
+	_, err = io.ReadAll(body)
+	require.Error(t, err, "an API that stops sending is cut off")
+	_ = body.Close()
 }

@@ -71,6 +71,28 @@ func IsExpired(err error) bool {
 	return errors.As(err, &e) && e.Code == "AF20051"
 }
 
+// IsUnavailable reports whether err says a listed blob cannot be had:
+// expired (AF20051) or not found (AF20050).
+func IsUnavailable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.Code == "AF20051" || e.Code == "AF20050")
+}
+
+// IsTokenError reports whether err is a failure to obtain a token: no
+// request reached the API.
+func IsTokenError(err error) bool { return errors.As(err, new(*tokenError)) }
+
+// IsAuthError reports whether err is a refused or unobtainable token, or an
+// API answer of 401 or 403 after a renewal: every other request would fail
+// the same way.
+func IsAuthError(err error) bool {
+	if errors.As(err, new(*tokenError)) {
+		return true
+	}
+	var e *Error
+	return errors.As(err, &e) && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden)
+}
+
 // IsFatal reports whether err is one of the configuration errors the API
 // reference lists (AF20001 to AF20003, AF20010 to AF20013, AF20020 and
 // AF20021: an invalid parameter, tenant or content type), which polling

@@ -120,7 +120,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.ReceiverO365ManagementActivityBlobsExpired, err = builder.meter.Int64Counter(
 		"otelcol_receiver_o365_management_activity_blobs_expired",
-		metric.WithDescription("Number of listed content blobs that had expired (AF20051) before they could be fetched; their records cannot be had. [Development]"),
+		metric.WithDescription("Number of listed content blobs that had expired (AF20051) or were gone (AF20050) when fetched; their records cannot be had. [Development]"),
 		metric.WithUnit("{blob}"),
 	)
 	errs = errors.Join(errs, err)
@@ -132,7 +132,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverO365ManagementActivityBlobsInvalid, err = builder.meter.Int64Counter(
 		"otelcol_receiver_o365_management_activity_blobs_invalid",
-		metric.WithDescription("Number of content blobs that are not a well-formed JSON array; the records before the fault are delivered, the blob is tried again at the next poll. [Development]"),
+		metric.WithDescription("Number of content blobs given up because three fetches found them not a well-formed JSON array; the records before the fault were delivered. [Development]"),
 		metric.WithUnit("{blob}"),
 	)
 	errs = errors.Join(errs, err)
@@ -168,7 +168,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverO365ManagementActivityThrottled, err = builder.meter.Int64Counter(
 		"otelcol_receiver_o365_management_activity_throttled",
-		metric.WithDescription("Number of requests the API answered with HTTP 429 (AF429). [Development]"),
+		metric.WithDescription("Number of requests the API or the token endpoint answered with HTTP 429 (AF429). [Development]"),
 		metric.WithUnit("{request}"),
 	)
 	errs = errors.Join(errs, err)

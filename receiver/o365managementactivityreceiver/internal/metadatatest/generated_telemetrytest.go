@@ -24,7 +24,7 @@ func NewSettings(tt *componenttest.Telemetry) receiver.Settings {
 func AssertEqualReceiverO365ManagementActivityBlobsExpired(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_o365_management_activity_blobs_expired",
-		Description: "Number of listed content blobs that had expired (AF20051) before they could be fetched; their records cannot be had. [Development]",
+		Description: "Number of listed content blobs that had expired (AF20051) or were gone (AF20050) when fetched; their records cannot be had. [Development]",
 		Unit:        "{blob}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -56,7 +56,7 @@ func AssertEqualReceiverO365ManagementActivityBlobsFetched(t *testing.T, tt *com
 func AssertEqualReceiverO365ManagementActivityBlobsInvalid(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_o365_management_activity_blobs_invalid",
-		Description: "Number of content blobs that are not a well-formed JSON array; the records before the fault are delivered, the blob is tried again at the next poll. [Development]",
+		Description: "Number of content blobs given up because three fetches found them not a well-formed JSON array; the records before the fault were delivered. [Development]",
 		Unit:        "{blob}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -150,7 +150,7 @@ func AssertEqualReceiverO365ManagementActivityRequests(t *testing.T, tt *compone
 func AssertEqualReceiverO365ManagementActivityThrottled(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_o365_management_activity_throttled",
-		Description: "Number of requests the API answered with HTTP 429 (AF429). [Development]",
+		Description: "Number of requests the API or the token endpoint answered with HTTP 429 (AF429). [Development]",
 		Unit:        "{request}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -34,7 +34,7 @@ func New(cfg configretry.BackOffConfig) *Waiter {
 		MaxInterval:         cfg.MaxInterval,
 	}
 	bo.Reset()
-	return &Waiter{cfg: cfg, bo: bo, started: time.Now(), Sleep: sleep}
+	return &Waiter{cfg: cfg, bo: bo, started: time.Now(), Sleep: Sleep}
 }
 
 // Wait sleeps before the next attempt: hint when it is positive (a
@@ -56,7 +56,8 @@ func (w *Waiter) Wait(ctx context.Context, hint time.Duration) error {
 	return w.Sleep(ctx, d)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
