@@ -343,11 +343,7 @@ func (r *o365Receiver) deliverAll(ctx context.Context, ct string, blobs []activi
 			continue
 		}
 		seen[id] = true
-		select {
-		case r.downloads <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if !r.takeDownload(ctx) {
 			break
 		}
 		wg.Go(func() {
@@ -374,6 +370,17 @@ func (r *o365Receiver) deliverAll(ctx context.Context, ct string, blobs []activi
 	}
 	wg.Wait()
 	return failed, oldest, context.Cause(ctx)
+}
+
+// takeDownload waits for one of the max_concurrent_downloads slots; it
+// reports false if ctx ended first.
+func (r *o365Receiver) takeDownload(ctx context.Context) bool {
+	select {
+	case r.downloads <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // blobID is the blob's contentId, or its contentUri in a listing that has
