@@ -26,6 +26,7 @@ import (
 // the raw records as alerts too would raise one alert per record on top of
 // the aggregated one.
 const (
+	ecsVersionField  = "ecs.version"
 	ecsEventKind     = "event.kind"
 	ecsEventCategory = "event.category"
 	ecsEventType     = "event.type"
@@ -74,6 +75,13 @@ const (
 	ecsCustomPartnerTenantID = "o365detect.partner_tenant.id"
 )
 
+// ecsVersion is the ECS release the fields above were checked against; ECS
+// requires it on every event. It is 9.4.0, the release current when the
+// schema was read (its main branch then said 9.5.0-dev, which is no
+// release). Every field written is defined in every release since 8.0, so
+// the version moves only when the field set is checked against a newer one.
+const ecsVersion = "9.4.0"
+
 // ECS values.
 const (
 	ecsKindAlert           = "alert"
@@ -84,7 +92,7 @@ const (
 	ecsOutcomeUnknown      = "unknown"
 	ecsProviderAzure       = "azure"
 	ecsFrameworkMitre      = "MITRE ATT&CK"
-	ecsDetectionAttributes = 40 // capacity hint
+	ecsDetectionAttributes = 41 // capacity hint
 )
 
 type ecs struct {
@@ -98,7 +106,7 @@ func newECS(opts Options) *ecs {
 
 func (w *ecs) Tag(attrs pcommon.Map, m Match) {
 	// One growth of the attribute slice instead of one per doubling.
-	attrs.EnsureCapacity(attrs.Len() + 34)
+	attrs.EnsureCapacity(attrs.Len() + 35)
 	attrs.PutStr(ecsEventKind, ecsKindEvent)
 	w.put(attrs, &m.Row)
 	if m.Partner != "" {
@@ -127,6 +135,7 @@ func (w *ecs) Detection(lr plog.LogRecord, g *aggregate.Group) {
 
 // put writes the fields shared by tagged and detection records.
 func (w *ecs) put(attrs pcommon.Map, row *rule.Row) {
+	attrs.PutStr(ecsVersionField, ecsVersion)
 	putStrs(attrs, ecsEventCategory, ecsCategoryIAM, ecsCategoryConfig)
 	putStrs(attrs, ecsEventType, ecsTypeChange)
 	attrs.PutStr(ecsEventAction, row.Signature)

@@ -192,6 +192,26 @@ func TestECSKinds(t *testing.T) {
 	assert.Equal(t, int64(3), det["o365detect.count"])
 }
 
+// ECS requires ecs.version on every event: on each tagged and each detection
+// record, filled row or not. The value is the release the field set follows.
+func TestECSVersion(t *testing.T) {
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			tag := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Row: c.row, EventTime: first})
+			det := detectionRecord(t, output.ProfileECS, testOptions(), group(c.row, c.partners)).Attributes().AsRaw()
+			assert.Equal(t, "9.4.0", tag["ecs.version"], "tagged record")
+			assert.Equal(t, "9.4.0", det["ecs.version"], "detection record")
+		})
+	}
+	// Only the ecs profile speaks ECS.
+	for _, profile := range output.Profiles {
+		if profile == output.ProfileECS {
+			continue
+		}
+		assert.NotContains(t, tagAttrs(t, profile, testOptions(), output.Match{Row: fullRow}), "ecs.version", profile)
+	}
+}
+
 func TestECSSource(t *testing.T) {
 	for _, tc := range []struct {
 		src  string
