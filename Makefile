@@ -82,7 +82,7 @@ all: build
 help:
 	@echo "make build     build $(BIN) with ocb $(OCB_VERSION) (only if its inputs changed)"
 	@echo "make run       build, then run $(BIN) --config config/default.yaml"
-	@echo "make test      build, then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/"
+	@echo "make test      build, then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/ and translatortest/"
 	@echo "make lint      gofmt -l (must be empty) and go vet ./..."
 	@echo "make generate  regenerate the processor's and the receiver's mdatagen files"
 	@echo "make bench     build, then print the benchmark table (about 7 minutes)"
@@ -143,11 +143,14 @@ run: build
 # Unit tests and the e2e tests (internal/e2e, which exec $$O365DETECT_BIN) in
 # one run, then the tests of the benchmark module: they check that the OTTL
 # peer and the tagging floor write exactly what o365_detect writes, so that the
-# table compares like with like.
-# build/, bench/ and internal/tools/ are separate modules, so ./... skips them.
+# table compares like with like; then those of translatortest/, which run the
+# Event Hub receiver's own translator (pkg/translator/azure) into o365_detect.
+# build/, bench/, translatortest/ and internal/tools/ are separate modules, so
+# ./... skips them.
 test: build
 	$(GO) test -race ./...
 	cd bench && $(GO) test -race ./...
+	cd translatortest && $(GO) test -race ./...
 
 lint:
 	@files=$$(find . \( -path ./build -o -path ./.tools -o -path ./.git -o -path ./bin \) -prune -o -type f -name '*.go' -print); \

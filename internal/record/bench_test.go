@@ -5,8 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
 	"github.com/o365detect/o365detect/internal/record"
+	"github.com/o365detect/o365detect/internal/record/recordtest"
 	"github.com/o365detect/o365detect/internal/repotest"
+	"github.com/o365detect/o365detect/internal/rule"
 )
 
 func sampleLines(b *testing.B) (nonMatching, matching []string) {
@@ -73,4 +78,77 @@ func BenchmarkEncodingJSON(b *testing.B) {
 		}
 	}
 	perRecord(b, len(nonMatching))
+}
+
+// BenchmarkReadEntraMaps is ReadEntra's cost on log records whose body is
+// not a record, so that the attributes are read: the Event Hub receiver's
+// format: azure records that are no cross-tenant change (other AuditLogs,
+// SignInLogs), and Management Activity records parsed into attributes,
+// which carry no Azure attribute at all.
+func BenchmarkReadEntraMaps(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		lrs  plog.LogRecordSlice
+	}{
+		{"azure_non_matching", azureNonMatching(b)},
+		{"attributes_non_matching", attributeRecords(b)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			rd := record.NewReader("Id")
+			res := pcommon.NewResource()
+			var out []record.EntraRecord
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, lr := range bc.lrs.All() {
+					out, _ = rd.ReadEntra(lr, res, out[:0], true)
+				}
+			}
+			perRecord(b, bc.lrs.Len())
+		})
+	}
+}
+
+// azureNonMatching returns the format: azure log records of the test
+// messages' records that are no cross-tenant change.
+func azureNonMatching(b *testing.B) plog.LogRecordSlice {
+	out := plog.NewLogRecordSlice()
+	for _, name := range []string{"eventhub.jsonl", "eventhub_other.jsonl"} {
+		for _, msg := range repotest.Lines(b, "entra", name) {
+			ld, err := recordtest.FormatAzure([]byte(msg))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, rl := range ld.ResourceLogs().All() {
+				for _, sl := range rl.ScopeLogs().All() {
+					for _, lr := range sl.LogRecords().All() {
+						op, _ := lr.Attributes().Get("azure.operation.name")
+						if !record.EqualFoldASCII(op.Str(), rule.EntraActivityAdd) && !record.EqualFoldASCII(op.Str(), rule.EntraActivityDelete) {
+							lr.CopyTo(out.AppendEmpty())
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// attributeRecords returns the non-matching Management Activity sample
+// records as filelog's json_parser leaves them by default: in the
+// attributes, beside log.file.name, with an empty body.
+func attributeRecords(b *testing.B) plog.LogRecordSlice {
+	nonMatching, _ := sampleLines(b)
+	out := plog.NewLogRecordSlice()
+	for _, l := range nonMatching {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			b.Fatal(err)
+		}
+		lr := out.AppendEmpty()
+		if err := lr.Attributes().FromRaw(m); err != nil {
+			b.Fatal(err)
+		}
+		lr.Attributes().PutStr("log.file.name", "audit.jsonl")
+	}
+	return out
 }

@@ -15,9 +15,11 @@ type EntraRecord struct {
 	// Activity is activityDisplayName: the operation, without the trailing
 	// period the Management Activity feed adds.
 	Activity Value
-	// TenantID is the diagnostic record's tenantId (absent from Graph).
+	// TenantID is the diagnostic record's tenantId (absent from Graph),
+	// else the tenant in its resource ID.
 	TenantID string
-	// UPN is initiatedBy.user.userPrincipalName.
+	// UPN is initiatedBy.user.userPrincipalName; a value that is not a
+	// string is read as none, as a non-string Actor ID is.
 	UPN string
 	// ServicePrincipalID and AppID are initiatedBy.app's servicePrincipalId
 	// and appId.
@@ -30,8 +32,13 @@ type EntraRecord struct {
 	// ID is the directoryAudit id; CorrelationID its correlationId.
 	ID            string
 	CorrelationID string
-	// Time is activityDateTime, else the diagnostic record's time.
+	// Time is activityDateTime.
 	Time string
+	// RecordTime is the diagnostic record's own time, the event time when
+	// activityDateTime is missing or unreadable. The Event Hub receiver's
+	// translators move it into the log record's Timestamp, so in their
+	// shapes it is empty and the Timestamp stands in for it.
+	RecordTime string
 	// PartnerTenantNew and PartnerTenantOld are the tenantId modified
 	// property's values, decoded from their JSON encoding.
 	PartnerTenantNew string
@@ -63,12 +70,15 @@ func hasEntraActivity(s string) bool {
 
 // ReadEntra appends to out the Entra audit records a log record holds. A
 // body may hold one record or many: the Event Hub envelope
-// {"records":[...]} or a Graph list {"value":[...]}. Only records that may
-// match are decoded in full; for others the status is Skipped.
+// {"records":[...]} or a Graph list {"value":[...]}. A map body or the
+// attributes may also be one of the Event Hub receiver's translations of a
+// diagnostic record (see entraFromMap); res is the log record's resource,
+// where two of them put the tenant. Only records that may match are
+// decoded in full; for others the status is Skipped.
 //
 // noEscapes tells that the body is known to hold no letter escape, because
 // Read has just returned Skipped for it; the prefilter then skips that scan.
-func (r *Reader) ReadEntra(lr plog.LogRecord, out []EntraRecord, noEscapes bool) ([]EntraRecord, Status) {
+func (r *Reader) ReadEntra(lr plog.LogRecord, res pcommon.Resource, out []EntraRecord, noEscapes bool) ([]EntraRecord, Status) {
 	body := lr.Body()
 	var text string
 	switch body.Type() {
@@ -77,12 +87,12 @@ func (r *Reader) ReadEntra(lr plog.LogRecord, out []EntraRecord, noEscapes bool)
 	case pcommon.ValueTypeBytes:
 		text = string(body.Bytes().AsRaw())
 	case pcommon.ValueTypeMap:
-		return r.entraFromMap(body.Map(), out)
+		return entraFromMap(body.Map(), res, out)
 	default:
-		return r.entraFromMap(lr.Attributes(), out)
+		return entraFromMap(lr.Attributes(), res, out)
 	}
 	if !isObjectText(text) {
-		return r.entraFromMap(lr.Attributes(), out)
+		return entraFromMap(lr.Attributes(), res, out)
 	}
 	if !hasEntraActivity(text) && (noEscapes || !hasLetterEscape(text)) {
 		return out, Skipped
@@ -108,20 +118,6 @@ func decodeJSON(s string) (map[string]any, bool) {
 	}
 	m, _ := doc.(map[string]any)
 	return m, true
-}
-
-// entraFromMap reads a map body or parsed attributes. Only maps with one of
-// the shapes' top-level keys are converted, so ordinary attributes cost a
-// few lookups.
-func (r *Reader) entraFromMap(m pcommon.Map, out []EntraRecord) ([]EntraRecord, Status) {
-	_, records := m.Get("records")
-	_, value := m.Get("value")
-	_, activity := m.Get("activityDisplayName")
-	_, props := m.Get("properties")
-	if !records && !value && !activity && !props {
-		return out, Skipped
-	}
-	return appendEntra(m.AsRaw(), out), Decoded
 }
 
 // appendEntra appends the records of one decoded document.
@@ -154,13 +150,18 @@ func appendOne(m map[string]any, out []EntraRecord) []EntraRecord {
 			e.TenantID = tenantFromResourceID(str(m["resourceId"]))
 		}
 		e.CallerIP = str(m["callerIpAddress"])
-		e.Time = str(m["time"])
+		e.RecordTime = str(m["time"])
 		e.CorrelationID = str(m["correlationId"])
 	}
+	readAudit(audit, &e)
+	return append(out, e)
+}
+
+// readAudit reads the fields of a directoryAudit into e. Its correlationId
+// replaces the diagnostic record's only when set.
+func readAudit(audit map[string]any, e *EntraRecord) {
 	e.Activity = anyValue(audit, "activityDisplayName")
-	if t := str(audit["activityDateTime"]); t != "" {
-		e.Time = t
-	}
+	e.Time = str(audit["activityDateTime"])
 	e.ID = str(audit["id"])
 	if c := str(audit["correlationId"]); c != "" {
 		e.CorrelationID = c
@@ -188,7 +189,6 @@ func appendOne(m map[string]any, out []EntraRecord) []EntraRecord {
 			}
 		}
 	}
-	return append(out, e)
 }
 
 func anyValue(m map[string]any, key string) Value {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/o365detect/o365detect/internal/record"
@@ -23,7 +24,7 @@ func entraLines(t testing.TB, name string) []string {
 func TestReadEntraEnvelope(t *testing.T) {
 	lr := plog.NewLogRecord()
 	lr.Body().SetStr(entraLines(t, "eventhub.jsonl")[0])
-	recs, status := record.NewReader("Id").ReadEntra(lr, nil, false)
+	recs, status := record.NewReader("Id").ReadEntra(lr, pcommon.NewResource(), nil, false)
 	require.Equal(t, record.Decoded, status)
 	require.Len(t, recs, 3)
 	assert.Equal(t, record.EntraRecord{
@@ -35,6 +36,7 @@ func TestReadEntraEnvelope(t *testing.T) {
 		ID:               "Directory_d4c3b2a1-4444-4f6e-8d7c-6b5a49382716_4KQ6B_12345678",
 		CorrelationID:    "d4c3b2a1-4444-4f6e-8d7c-6b5a49382716",
 		Time:             "2025-03-04T10:15:30.1234567Z",
+		RecordTime:       "2025-03-04T10:15:30.1234567Z",
 		PartnerTenantNew: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b",
 	}, recs[0])
 	assert.Equal(t, "bc56af95-7a3b-459f-98a9-bd86532b0e89", recs[2].AppID)
@@ -46,7 +48,7 @@ func TestReadEntraShapesAgree(t *testing.T) {
 	for _, line := range append(entraLines(t, "eventhub.jsonl"), entraLines(t, "graph.jsonl")...) {
 		fromString := plog.NewLogRecord()
 		fromString.Body().SetStr(line)
-		want, status := record.NewReader("Id").ReadEntra(fromString, nil, false)
+		want, status := record.NewReader("Id").ReadEntra(fromString, pcommon.NewResource(), nil, false)
 		require.Equal(t, record.Decoded, status)
 
 		var raw map[string]any
@@ -56,7 +58,7 @@ func TestReadEntraShapesAgree(t *testing.T) {
 		fromAttrs := plog.NewLogRecord()
 		require.NoError(t, fromAttrs.Attributes().FromRaw(raw))
 		for _, lr := range []plog.LogRecord{fromMap, fromAttrs} {
-			got, status := record.NewReader("Id").ReadEntra(lr, nil, false)
+			got, status := record.NewReader("Id").ReadEntra(lr, pcommon.NewResource(), nil, false)
 			require.Equal(t, record.Decoded, status)
 			assert.Equal(t, want, got)
 		}
@@ -91,7 +93,7 @@ func TestReadEntraCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lr := plog.NewLogRecord()
 			lr.Body().SetStr(tt.body)
-			recs, status := record.NewReader("Id").ReadEntra(lr, nil, false)
+			recs, status := record.NewReader("Id").ReadEntra(lr, pcommon.NewResource(), nil, false)
 			assert.Equal(t, tt.status, status)
 			require.Len(t, recs, tt.n)
 			if tt.n > 0 {

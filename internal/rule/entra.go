@@ -28,7 +28,9 @@ func MatchEntra(e *record.EntraRecord) bool {
 //	dest, vendor_account  tenantId (diagnostic settings; Graph objects carry none)
 //	user                  initiatedBy.user.userPrincipalName, else
 //	                      initiatedBy.app.servicePrincipalId (the Actor ids
-//	                      ESCU picks: UPN, or the service principal's object id)
+//	                      ESCU picks: UPN, or the service principal's object id);
+//	                      a UPN that is not a string counts as none, as a
+//	                      non-string Actor ID does
 //	src                   initiatedBy.user.ipAddress, else callerIpAddress
 //	vendor_product        "Microsoft Entra ID"
 //	signature             activityDisplayName, as written

@@ -38,6 +38,8 @@ func TestNewEntraRow(t *testing.T) {
 	assert.Equal(t, "203.0.113.1", row.Src)
 	assert.Equal(t, "Directory_x", row.SignatureID)
 	assert.Equal(t, "0", rule.NewEntraRow(&record.EntraRecord{Activity: str("x")}, true).Dest)
+	// The reader leaves a UPN that is not a string empty, like a missing one.
+	assert.Equal(t, "0", rule.NewEntraRow(&record.EntraRecord{Activity: str("x")}, true).User, "no UPN and no service principal")
 }
 
 func TestEntraPartnerTenant(t *testing.T) {

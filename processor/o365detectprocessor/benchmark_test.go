@@ -7,9 +7,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/o365detect/o365detect/internal/record"
+	"github.com/o365detect/o365detect/internal/record/recordtest"
+	"github.com/o365detect/o365detect/internal/repotest"
 	"github.com/o365detect/o365detect/internal/rule"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
@@ -58,4 +61,64 @@ func BenchmarkConsumeLogs(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bc.lines)), "ns/record")
 		})
 	}
+}
+
+// BenchmarkConsumeLogsEventHub measures ConsumeLogs on the records the Event
+// Hub receiver delivers with its default format: azure (an empty body and
+// azure.* attributes) that are no cross-tenant change: other AuditLogs and
+// SignInLogs. They must cost no more than a record whose attributes name no
+// Azure field, measured beside them: the Management Activity sample's
+// non-matching records parsed into attributes.
+func BenchmarkConsumeLogsEventHub(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		ld   plog.Logs
+	}{
+		{"azure_non_matching", azureNonMatchingLogs(b)},
+		{"attributes_non_matching", attributeLogs(b)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			p, err := newProcessor(processortest.NewNopSettings(metadata.Type), testConfig(), consumertest.NewNop())
+			require.NoError(b, err)
+			require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))
+			defer func() { require.NoError(b, p.Shutdown(context.Background())) }()
+			ctx := context.Background()
+			n := bc.ld.LogRecordCount()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.ConsumeLogs(ctx, bc.ld); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+		})
+	}
+}
+
+// azureNonMatchingLogs is one batch of the format: azure records of the
+// Entra test messages that are no cross-tenant change.
+func azureNonMatchingLogs(b *testing.B) plog.Logs {
+	out := plog.NewLogs()
+	for _, name := range []string{"eventhub.jsonl", "eventhub_other.jsonl"} {
+		for _, msg := range repotest.Lines(b, "entra", name) {
+			ld, err := recordtest.FormatAzure([]byte(msg))
+			require.NoError(b, err)
+			ld.ResourceLogs().MoveAndAppendTo(out.ResourceLogs())
+		}
+	}
+	for _, rl := range out.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				op, _ := lr.Attributes().Get("azure.operation.name")
+				return record.EqualFoldASCII(op.Str(), rule.EntraActivityAdd) || record.EqualFoldASCII(op.Str(), rule.EntraActivityDelete)
+			})
+		}
+	}
+	return out
+}
+
+// attributeLogs is the non-matching sample records in the attributes shape.
+func attributeLogs(b *testing.B) plog.Logs {
+	_, _, nonMatching := splitSample(b)
+	return logsOf(b, nonMatching, shapeAttributes)
 }

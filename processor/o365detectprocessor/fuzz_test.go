@@ -25,6 +25,22 @@ func FuzzConsumeLogs(f *testing.F) {
 			f.Add(s, uint8(0))
 		}
 	}
+	// The Event Hub receiver's translations, as OTLP JSON (mode 2).
+	for _, name := range []string{"eventhub.jsonl", "eventhub_other.jsonl"} {
+		for _, s := range repotest.Lines(f, "entra", name) {
+			for _, tr := range translations {
+				ld, err := tr.build([]byte(s))
+				if err != nil {
+					f.Fatal(err)
+				}
+				otlp, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
+				if err != nil {
+					f.Fatal(err)
+				}
+				f.Add(string(otlp), uint8(2))
+			}
+		}
+	}
 	f.Add(`{"Workload":"AzureActiveDirectory","Operation":"Add a partner to cross-tenant access setting.","Actor":[{"ID":"a"},{"ID":"User"}]}`, uint8(1))
 	f.Add(`{"Workload":"AzureActiveDirectory","Operation":"Delete partner specific cross\u002dtenant access setting.","Actor":{"ID":1}}`, uint8(2))
 	f.Add(`{"resourceLogs":[]}`, uint8(3))

@@ -49,7 +49,7 @@ func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 	if !p.entra {
 		return false
 	}
-	b.entra, status = p.reader.ReadEntra(lr, b.entra[:0], status == record.Skipped && p.managementActivity)
+	b.entra, status = p.reader.ReadEntra(lr, b.res, b.entra[:0], status == record.Skipped && p.managementActivity)
 	if status == record.Invalid {
 		p.invalid(b, lr)
 		return false
@@ -65,7 +65,7 @@ func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 		h := hit{
 			row:       rule.NewEntraRow(e, p.cfg.SignatureIDField != ""),
 			partner:   rule.EntraPartnerTenant(e),
-			eventTime: eventTime(e.Time, lr, b.arrived),
+			eventTime: entraEventTime(e, lr, b.arrived),
 			id:        e.ID,
 			appIDs:    []string{e.AppID},
 		}
@@ -129,4 +129,15 @@ func eventTime(recordTime string, lr plog.LogRecord, arrived time.Time) time.Tim
 		return ts.AsTime()
 	}
 	return arrived
+}
+
+// entraEventTime is an Entra record's _time: activityDateTime, else the
+// diagnostic record's own time, else what eventTime falls back to. A
+// translated record carries no time of its own: its Timestamp is the
+// diagnostic record's time, so the order is the same in every shape.
+func entraEventTime(e *record.EntraRecord, lr plog.LogRecord, arrived time.Time) time.Time {
+	if t, ok := rule.ParseCreationTime(e.Time); ok {
+		return t
+	}
+	return eventTime(e.RecordTime, lr, arrived)
 }

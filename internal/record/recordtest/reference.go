@@ -1,5 +1,7 @@
 // Package recordtest holds an independent decoder of Management Activity
-// records, built on encoding/json, that tests compare the fast path with.
+// records, built on encoding/json, that tests compare the fast path with,
+// and builders of the log records the Azure Event Hub translators make of
+// diagnostic records, that tests feed the reader with.
 package recordtest // import "github.com/o365detect/o365detect/internal/record/recordtest"
 
 import (
