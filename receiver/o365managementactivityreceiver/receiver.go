@@ -476,7 +476,7 @@ func (r *o365Receiver) streamBlob(ctx context.Context, ct string, b activityapi.
 				skip--
 				continue
 			}
-			batch.add(rec)
+			batch.add(rec, blob)
 		}
 		if last || batch.full() {
 			if err := r.send(ctx, ct, id, batch, last, d); err != nil {

@@ -44,12 +44,13 @@ func newBatch(size int) *batch {
 	}
 }
 
-// add copies rec, which the blob reader reuses, into the batch.
-func (b *batch) add(rec []byte) {
+// add copies rec, the record blob returned last (which it reuses), into
+// the batch.
+func (b *batch) add(rec []byte, blob *contentblob.Reader) {
 	s := string(rec)
-	// Fields reads s's bytes without keeping them; its results are
+	// LastFields reads s's bytes without keeping them; its results are
 	// substrings of s (or copies), so they live as long as the batch.
-	id, created := contentblob.Fields(unsafe.Slice(unsafe.StringData(s), len(s)))
+	id, created := blob.LastFields(unsafe.Slice(unsafe.StringData(s), len(s)))
 	var ts pcommon.Timestamp
 	if t, ok := rule.ParseCreationTime(created); ok {
 		ts = pcommon.NewTimestampFromTime(t)

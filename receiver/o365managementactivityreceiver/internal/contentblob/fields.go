@@ -63,6 +63,25 @@ func Fields(rec []byte) (id, creationTime string) {
 	}
 }
 
+// LastFields returns what Fields(rec) returns, for rec holding the same
+// bytes as the record Next returned last (that record, or a copy of it),
+// without reading rec again: the scan that found the record's end noted
+// where the two values start. Like Fields, it returns strings that share
+// rec's memory where no decoding is needed.
+func (r *Reader) LastFields(rec []byte) (id, creationTime string) {
+	z := &r.scan
+	if z.keyEscaped {
+		return Fields(rec)
+	}
+	if z.idAt >= 0 {
+		id, _ = stringValue(rec, z.idAt)
+	}
+	if z.creationTimeAt >= 0 {
+		creationTime, _ = stringValue(rec, z.creationTimeAt)
+	}
+	return id, creationTime
+}
+
 // The keys Fields looks for.
 const (
 	otherKey = iota

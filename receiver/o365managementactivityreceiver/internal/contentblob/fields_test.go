@@ -1,9 +1,14 @@
 package contentblob
 
 import (
+	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/o365detect/o365detect/internal/repotest"
 )
@@ -107,5 +112,39 @@ func TestFieldsAllocations(t *testing.T) {
 		if allocs := testing.AllocsPerRun(100, func() { Fields(rec) }); allocs != tt.allocs {
 			t.Errorf("%v allocations for %s, want %v", allocs, tt.rec, tt.allocs)
 		}
+	}
+}
+
+// LastFields gives what Fields gives, from the positions the scan noted.
+func TestLastFields(t *testing.T) {
+	blob := `[` + strings.Join([]string{
+		`{"Id":"a","CreationTime":"2025-03-04T10:15:30"}`,
+		`{"CreationTime":"t","Nested":{"Id":"inner"},"Id":"outer"}`,
+		`{"Id":"first","Id":"last"}`,
+		`{"Id":"string","Id":7}`,
+		`{"\u0049d":"escaped key","CreationTime":"t2"}`,
+		`{"Ïd":"non-ASCII key","Id":"x"}`,
+		`{"Id":"esc\u00e9aped","CreationTime":"a\/b"}`,
+		`[{"Id":"in an array"}]`,
+		`"a string"`,
+		`{ "Id" : "spaced" , "CreationTime" : "t3" }`,
+		`{}`,
+	}, ",") + `]`
+	for _, size := range []int{3, 64, 1 << 16} {
+		r := newReader(strings.NewReader(blob), size, MaxRecordSize)
+		n := 0
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				require.ErrorIs(t, err, io.EOF)
+				break
+			}
+			n++
+			id, ct := r.LastFields(bytes.Clone(rec))
+			wantID, wantCT := Fields(rec)
+			assert.Equal(t, wantID, id, "Id of %s (buffer %d)", rec, size)
+			assert.Equal(t, wantCT, ct, "CreationTime of %s (buffer %d)", rec, size)
+		}
+		assert.Equal(t, 11, n)
 	}
 }

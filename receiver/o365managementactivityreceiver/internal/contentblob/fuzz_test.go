@@ -92,6 +92,7 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("record %q is not valid JSON", rec)
 			}
 		}
+		checkLastFields(t, blob)
 		want := ref.records
 		switch {
 		case ref.ok:
@@ -109,6 +110,25 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("records\n%q\nencoding/json\n%q", got, want)
 		}
 	})
+}
+
+// checkLastFields reads blob through a small buffer, so that records are
+// scanned again after each read, and checks that LastFields agrees with
+// Fields on every record, given a copy as the receiver gives it.
+func checkLastFields(t *testing.T, blob []byte) {
+	t.Helper()
+	r := newReader(iotest.HalfReader(bytes.NewReader(blob)), 3, MaxRecordSize)
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			return
+		}
+		id, ct := r.LastFields(bytes.Clone(rec))
+		wantID, wantCT := Fields(rec)
+		if id != wantID || ct != wantCT {
+			t.Fatalf("LastFields(%q) = %q, %q; Fields gives %q, %q", rec, id, ct, wantID, wantCT)
+		}
+	}
 }
 
 // endsWithNumber reports whether rec is a number that ends the blob.

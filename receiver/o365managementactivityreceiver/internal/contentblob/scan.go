@@ -48,6 +48,12 @@ func failure(e int) (pos int, code failCode) {
 // hostile input has.
 type scanner struct {
 	deep [maxDepth/64 + 1]uint64
+	// idAt and creationTimeAt are where the values of the record's last
+	// top-level "Id" and "CreationTime" members start, -1 when it has
+	// none; keyEscaped says a top-level key was written with escapes or
+	// non-ASCII, which the scan does not decode (Fields does).
+	idAt, creationTimeAt int
+	keyEscaped           bool
 }
 
 // end returns the index just after the JSON value that starts at b[i].
@@ -63,12 +69,14 @@ func (z *scanner) end(b []byte, i int) int {
 	depth := 0     // containers open
 	var low uint64 // bit d: the container at level d (< 64) is an object
 	key := false   // what starts at i is a member's key, not a value
+	z.idAt, z.creationTimeAt, z.keyEscaped = -1, -1, false
 	for {
 		if i >= len(b) {
 			return fail(i, expectValue)
 		}
 		switch c := b[i]; {
 		case c == '"':
+			start := i
 			j := i + 1
 			for j+8 <= len(b) {
 				if m := plainStops(load64(b, j)); m != 0 {
@@ -77,17 +85,22 @@ func (z *scanner) end(b []byte, i int) int {
 				}
 				j += 8
 			}
-			if j < len(b) && b[j] == '"' {
+			plain := j < len(b) && b[j] == '"'
+			if plain {
 				i = j + 1
 			} else if i = stringEnd(b, j); i < 0 {
 				return i
 			}
 			if key {
 				key = false
+				keyEnd := i
 				if i+1 < len(b) && b[i] == ':' && b[i+1] > ' ' {
 					i++ // compact JSON
 				} else if i = colon(b, i); i < 0 {
 					return i
+				}
+				if depth == 1 {
+					z.member(b[start:keyEnd], plain, i)
 				}
 				continue
 			}
@@ -155,6 +168,20 @@ func (z *scanner) end(b []byte, i int) int {
 				return fail(i, expectElementEnd)
 			}
 		}
+	}
+}
+
+// member notes a top-level key, quotes included, whose value starts at
+// value: the scan has read the record's Id and CreationTime by the time it
+// has found where the record ends, so they cost no second pass.
+func (z *scanner) member(key []byte, plain bool, value int) {
+	switch {
+	case !plain:
+		z.keyEscaped = true
+	case string(key) == `"Id"`:
+		z.idAt = value
+	case string(key) == `"CreationTime"`:
+		z.creationTimeAt = value
 	}
 }
 
