@@ -456,6 +456,8 @@ func (r *o365Receiver) streamBlob(ctx context.Context, ct string, b activityapi.
 	}
 	defer body.Close()
 	blob := contentblob.NewReader(body)
+	// The batch holds the records themselves until next has them.
+	blob.KeepRecords()
 	batch := newBatch(r.cfg.BatchSize)
 	for skip := d.sent; ; {
 		rec, err := blob.Next()

@@ -44,13 +44,13 @@ func newBatch(size int) *batch {
 	}
 }
 
-// add copies rec, the record blob returned last (which it reuses), into
-// the batch.
+// add puts rec, the record blob returned last, into the batch. blob keeps
+// its records (KeepRecords): nothing writes to rec again, so the batch
+// holds it as a string without a copy, and the substrings LastFields
+// returns live as long as it does.
 func (b *batch) add(rec []byte, blob *contentblob.Reader) {
-	s := string(rec)
-	// LastFields reads s's bytes without keeping them; its results are
-	// substrings of s (or copies), so they live as long as the batch.
-	id, created := blob.LastFields(unsafe.Slice(unsafe.StringData(s), len(s)))
+	s := unsafe.String(unsafe.SliceData(rec), len(rec))
+	id, created := blob.LastFields(rec)
 	var ts pcommon.Timestamp
 	if t, ok := rule.ParseCreationTime(created); ok {
 		ts = pcommon.NewTimestampFromTime(t)

@@ -93,6 +93,9 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 		checkLastFields(t, blob)
+		if kept := keptRecords(blob); len(kept) > len(got) || !equalRecords(kept, got[:len(kept)]) {
+			t.Fatalf("kept records\n%q\nwant\n%q", kept, got)
+		}
 		want := ref.records
 		switch {
 		case ref.ok:
@@ -129,6 +132,27 @@ func checkLastFields(t *testing.T, blob []byte) {
 			t.Fatalf("LastFields(%q) = %q, %q; Fields gives %q, %q", rec, id, ct, wantID, wantCT)
 		}
 	}
+}
+
+// keptRecords reads blob with KeepRecords through a small buffer, keeps the
+// records Next returns without copying them, and only then turns them into
+// strings: with KeepRecords, no later read may have written over them.
+func keptRecords(blob []byte) []string {
+	r := newReader(iotest.HalfReader(bytes.NewReader(blob)), 3, MaxRecordSize)
+	r.KeepRecords()
+	var held [][]byte
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			break
+		}
+		held = append(held, rec)
+	}
+	out := make([]string, len(held))
+	for i, rec := range held {
+		out[i] = string(rec)
+	}
+	return out
 }
 
 // endsWithNumber reports whether rec is a number that ends the blob.

@@ -41,6 +41,9 @@ type Reader struct {
 	size  int   // the buffer's first size
 	max   int   // MaxRecordSize, smaller in tests
 	scan  scanner
+	// keep says records stay valid once returned: a buffer a record was
+	// returned from is never written again (see KeepRecords).
+	keep bool
 }
 
 // state is where in the array the Reader is, between records.
@@ -67,10 +70,19 @@ func newReader(r io.Reader, size, max int) *Reader {
 	return &Reader{r: r, size: size, max: max}
 }
 
+// KeepRecords makes every record Next returns from now on stay valid for as
+// long as it is referenced: the Reader then reads on into a new buffer
+// rather than over one it returned records from. A caller that keeps the
+// records anyway saves a copy of each, for one buffer (hundreds of
+// kilobytes) for each read; the records may be viewed as strings, since
+// nothing writes to them again.
+func (r *Reader) KeepRecords() { r.keep = true }
+
 // Next returns the next record: the text of one array element, exactly as
 // delivered (inner whitespace and escapes included), without the
 // whitespace around it. The slice is valid until the next call to Next,
-// which reuses its memory; copy it to keep it.
+// which reuses its memory, unless KeepRecords was called; copy it to keep
+// it.
 //
 // After the last record Next returns io.EOF, once it has read the closing
 // bracket and, after it, only whitespace up to the end of the blob.
@@ -182,7 +194,14 @@ func (r *Reader) fill() bool {
 		r.buf = make([]byte, r.size)
 	}
 	if r.pos > 0 {
-		r.end = copy(r.buf, r.buf[r.pos:r.end])
+		if r.keep {
+			// Records were returned from this buffer: leave it to them.
+			buf := make([]byte, len(r.buf))
+			r.end = copy(buf, r.buf[r.pos:r.end])
+			r.buf = buf
+		} else {
+			r.end = copy(r.buf, r.buf[r.pos:r.end])
+		}
 		r.base += int64(r.pos)
 		r.pos = 0
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNextRecords(t *testing.T) {
@@ -431,5 +434,42 @@ func TestLargeRecordSmallReads(t *testing.T) {
 	got, err := readAll(r)
 	if err != io.EOF || len(got) != 1 || got[0] != rec {
 		t.Fatalf("%d records, %v", len(got), err)
+	}
+}
+
+// With KeepRecords, every record returned stays as it was while the Reader
+// reads on; without it, the buffer is reused.
+func TestKeepRecords(t *testing.T) {
+	var recs []string
+	for i := range 50 {
+		recs = append(recs, fmt.Sprintf(`{"Id":"%04d","pad":"%s"}`, i, strings.Repeat("x", i)))
+	}
+	blob := "[" + strings.Join(recs, ",") + "]"
+	for _, keep := range []bool{true, false} {
+		r := newReader(iotest.HalfReader(strings.NewReader(blob)), 64, MaxRecordSize)
+		if keep {
+			r.KeepRecords()
+		}
+		var held [][]byte
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				require.ErrorIs(t, err, io.EOF)
+				break
+			}
+			held = append(held, rec)
+		}
+		require.Len(t, held, len(recs))
+		same := 0
+		for i, rec := range held {
+			if string(rec) == recs[i] {
+				same++
+			}
+		}
+		if keep {
+			assert.Equal(t, len(recs), same, "every kept record unchanged")
+		} else {
+			assert.Less(t, same, len(recs), "without KeepRecords the buffer is reused (else this test shows nothing)")
+		}
 	}
 }
