@@ -1,11 +1,13 @@
 // Command benchtable runs the o365_detect benchmarks (bench.Cases, through
 // testing.Benchmark, repeated and interleaved), the whole-collector
-// comparison and the o365_management_activity receiver benchmarks, then
+// comparison and the o365_management_activity receiver benchmarks (against
+// the API emulator in a process of its own, the apiemulator command), then
 // prints one markdown table with the machine, the date and the load.
 // Progress goes to stderr, the table to stdout.
 //
 //	go run ./cmd/benchtable -root .. -bin ../bin/otelcol-o365
 //	go run ./cmd/benchtable -root .. -pipelines=false -collector=false   # the receiver alone
+//	go run ./cmd/benchtable -root .. -pipelines=false -collector=false -receiver-cpuprofile prof
 package main
 
 import (
@@ -43,6 +45,8 @@ func main() {
 	receivers := flag.Bool("receiver", true, "run the o365_management_activity receiver benchmarks")
 	receiverRecords := flag.Int("receiver-records", 100000, "records in the receiver comparison and in the large blob")
 	receiverRuns := flag.Int("receiver-runs", 5, "runs per side of the receiver comparison (alternating), and of the backfill and the large blob")
+	receiverProfile := flag.String("receiver-cpuprofile", "", "directory to write a CPU profile of each timed run of the receiver comparison into (<side>-<run>.pprof; read them with go tool pprof)")
+	apiEmulator := flag.String("apiemulator", "", "the apiemulator command the receiver cases start (default: apiemulator next to this executable, else built from <root>/bench/cmd/apiemulator)")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", *benchtime); err != nil {
 		fatal(err)
@@ -106,7 +110,13 @@ func main() {
 
 	var rcv *receiverResults
 	if *receivers {
-		if rcv, err = runReceivers(ctx, r.All, *receiverRecords, *receiverRuns); err != nil {
+		emu, cleanup, err := emulatorCommand(ctx, *apiEmulator, *root)
+		if err != nil {
+			fatal(err)
+		}
+		rcv, err = runReceivers(ctx, emu, r.All, *receiverRecords, *receiverRuns, *receiverProfile)
+		cleanup()
+		if err != nil {
 			fatal(err)
 		}
 	}
@@ -260,7 +270,9 @@ func (t *table) print(w *os.File) {
 		t.printGoals(p)
 	}
 	if t.receivers != nil {
-		p("")
+		if len(t.cases) > 0 || len(t.cmps) > 0 {
+			p("") // after the goal table
+		}
 		t.printReceivers(p)
 	}
 }
