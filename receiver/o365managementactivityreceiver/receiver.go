@@ -202,7 +202,8 @@ func (r *o365Receiver) subscribeAndPoll(ctx context.Context, ct string, sub *sub
 		}
 	}
 	err := r.poll(ctx, ct)
-	if err == nil {
+	if err == nil || errors.Is(err, errBlobsHeld) {
+		// The listings worked: the subscription is on.
 		sub.proven = true
 	}
 	if !activityapi.IsSubscriptionMissing(err) {
@@ -306,10 +307,14 @@ func (r *o365Receiver) poll(ctx context.Context, ct string) error {
 		winStart = winEnd
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d blobs not delivered, the oldest created %s; the cursor waits there", failed, oldest.Format(time.RFC3339))
+		return fmt.Errorf("%w: %d, the oldest created %s; the cursor waits there", errBlobsHeld, failed, oldest.Format(time.RFC3339))
 	}
 	return nil
 }
+
+// errBlobsHeld is a poll whose listings worked but some of whose blobs
+// could not be delivered (each is logged on its own).
+var errBlobsHeld = errors.New("blobs not delivered")
 
 func clamp(t, lo, hi time.Time) time.Time {
 	if t.Before(lo) {
