@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/record/recordtest"
 )
 
 // crossTenantOperations are the two operations ESCU's search matches.
@@ -209,12 +210,12 @@ func checkCopy(t *testing.T, where string, in plog.Logs, res realRun, want strin
 		t.Errorf("%s: nothing passed through", where)
 		return
 	}
-	got := logRecords(res.out[0])
+	got := recordtest.LogRecords(res.out[0])
 	if len(got) != 1 || got[0].EventName() == output.EventName {
 		t.Errorf("%s: the first batch out is not the copy passed through", where)
 		return
 	}
-	if !got[0].Body().Equal(logRecords(in)[0].Body()) {
+	if !got[0].Body().Equal(recordtest.LogRecords(in)[0].Body()) {
 		t.Errorf("%s: the body changed", where)
 	}
 	user, ok := got[0].Attributes().Get("user")

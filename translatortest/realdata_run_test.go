@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/record/recordtest"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor"
 )
 
@@ -107,7 +108,7 @@ func sumOf(rm metricdata.ResourceMetrics, name string) int64 {
 func (r realRun) detectionCount() int {
 	n := 0
 	for _, ld := range r.out {
-		for _, lr := range logRecords(ld) {
+		for _, lr := range recordtest.LogRecords(ld) {
 			if lr.EventName() == output.EventName {
 				n++
 			}
@@ -159,7 +160,7 @@ func sameLogs(a, b plog.Logs) bool {
 func tagsOf(res realRun) string {
 	var parts []string
 	for _, ld := range res.out {
-		for _, lr := range logRecords(ld) {
+		for _, lr := range recordtest.LogRecords(ld) {
 			if lr.EventName() == output.EventName {
 				continue
 			}

@@ -169,39 +169,6 @@ func detectionViews(t *testing.T, sink *consumertest.LogsSink) []string {
 	return out
 }
 
-func logRecords(ld plog.Logs) []plog.LogRecord {
-	var out []plog.LogRecord
-	for _, rl := range ld.ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				out = append(out, lr)
-			}
-		}
-	}
-	return out
-}
-
-// withTags returns before with, on each record, the attributes the same
-// record of tagged gained (tagged's records start with none), and how many
-// records gained any.
-func withTags(t *testing.T, before, tagged plog.Logs) (plog.Logs, int) {
-	t.Helper()
-	want := plog.NewLogs()
-	before.CopyTo(want)
-	w, tg := logRecords(want), logRecords(tagged)
-	require.Len(t, w, len(tg))
-	n := 0
-	for i := range w {
-		if tg[i].Attributes().Len() > 0 {
-			n++
-		}
-		for k, v := range tg[i].Attributes().All() {
-			v.CopyTo(w[i].Attributes().PutEmpty(k))
-		}
-	}
-	return want, n
-}
-
 func copyOf(ld plog.Logs) plog.Logs {
 	c := plog.NewLogs()
 	ld.CopyTo(c)
@@ -234,7 +201,8 @@ func TestFormatAzure(t *testing.T) {
 				before := copyOf(translated)
 				got, want := run(t, profile, translated), run(t, profile, jsonPath)
 
-				passed, tagged := withTags(t, before, want.passed)
+				passed, tagged, err := recordtest.WithTags(before, want.passed)
+				require.NoError(t, err)
 				assert.Equal(t, 3, tagged, "the three cross-tenant changes are tagged")
 				require.NoError(t, plogtest.CompareLogs(passed, got.passed), "pass-through: every record as translated, plus the JSON path's tags")
 				require.Len(t, want.detections, 3)
@@ -247,7 +215,8 @@ func TestFormatAzure(t *testing.T) {
 				for _, msg := range msgs {
 					translate(t, []byte(msg)).ResourceLogs().MoveAndAppendTo(whole.ResourceLogs())
 				}
-				wholePassed, _ := withTags(t, copyOf(whole), want.passed)
+				wholePassed, _, err := recordtest.WithTags(copyOf(whole), want.passed)
+				require.NoError(t, err)
 				wholeGot := run(t, profile, whole)
 				require.NoError(t, plogtest.CompareLogs(wholePassed, wholeGot.passed))
 				assert.Equal(t, want.detections, wholeGot.detections)
@@ -277,7 +246,8 @@ func TestFormatRaw(t *testing.T) {
 				}
 				before := copyOf(rawLogs)
 				got, want := run(t, profile, rawLogs), run(t, profile, jsonPath)
-				passed, tagged := withTags(t, before, want.passed)
+				passed, tagged, err := recordtest.WithTags(before, want.passed)
+				require.NoError(t, err)
 				assert.Equal(t, 2, tagged, "two of the messages hold changes")
 				require.NoError(t, plogtest.CompareLogs(passed, got.passed))
 				require.Len(t, want.detections, 3)

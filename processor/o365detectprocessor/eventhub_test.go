@@ -150,41 +150,6 @@ func detectionViews(t *testing.T, sink *consumertest.LogsSink, withResource bool
 	return out
 }
 
-// logRecords lists the log records of ld in order.
-func logRecords(ld plog.Logs) []plog.LogRecord {
-	var out []plog.LogRecord
-	for _, rl := range ld.ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				out = append(out, lr)
-			}
-		}
-	}
-	return out
-}
-
-// withTags returns before with, on each record, the attributes the same
-// record of tagged gained (tagged's records start without attributes), and
-// how many records gained any: what the pass-through must be when every
-// record is tagged as the JSON path tags it and nothing else is touched.
-func withTags(t *testing.T, before, tagged plog.Logs) (plog.Logs, int) {
-	t.Helper()
-	want := plog.NewLogs()
-	before.CopyTo(want)
-	w, tg := logRecords(want), logRecords(tagged)
-	require.Len(t, w, len(tg))
-	n := 0
-	for i := range w {
-		if tg[i].Attributes().Len() > 0 {
-			n++
-		}
-		for k, v := range tg[i].Attributes().All() {
-			v.CopyTo(w[i].Attributes().PutEmpty(k))
-		}
-	}
-	return want, n
-}
-
 // TestEventHubShapes: every shape the Event Hub receiver delivers gives the
 // same tags, rows and detection records as the diagnostic record's JSON, in
 // every output profile. The JSON path is run on each record as a string
@@ -213,7 +178,8 @@ func TestEventHubShapes(t *testing.T) {
 					before := plog.NewLogs()
 					shaped.CopyTo(before)
 					got, want := runBatch(t, profile, shaped), runBatch(t, profile, jsonPath)
-					passed, tagged := withTags(t, before, want.passed)
+					passed, tagged, err := recordtest.WithTags(before, want.passed)
+					require.NoError(t, err)
 					assert.Equal(t, 3, tagged, "the three changes are tagged")
 					require.NoError(t, plogtest.CompareLogs(passed, got.passed))
 					assert.Len(t, want.detections, 3)
@@ -246,7 +212,8 @@ func TestEventHubShapes(t *testing.T) {
 					before := plog.NewLogs()
 					raw.CopyTo(before)
 					got, want := runBatch(t, profile, raw), runBatch(t, profile, jsonPath)
-					passed, tagged := withTags(t, before, want.passed)
+					passed, tagged, err := recordtest.WithTags(before, want.passed)
+					require.NoError(t, err)
 					assert.Equal(t, 2, tagged, "two messages hold changes")
 					require.NoError(t, plogtest.CompareLogs(passed, got.passed))
 					assert.Equal(t, want.detections, got.detections, "string body: %v", asString)
