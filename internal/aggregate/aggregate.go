@@ -17,7 +17,9 @@ import (
 
 // Group is one stats row in the making.
 type Group struct {
-	Key   rule.Row
+	// Rule is the rule whose hits the group counts; Row is the by-clause.
+	Rule  *rule.Rule
+	Row   rule.Row
 	Count int64
 	// First and Last are the earliest and latest event times (min/max of
 	// _time), whatever order the records arrived in.
@@ -48,22 +50,30 @@ func (g *Group) addPartner(p string) {
 // Aggregator holds the open groups of one window. It is not safe for
 // concurrent use; the processor serializes access.
 type Aggregator struct {
-	groups map[rule.Row]*Group
+	groups map[key]*Group
 	// order keeps first-seen order so emission is deterministic.
 	order []*Group
 }
 
-// New returns an empty Aggregator.
-func New() *Aggregator {
-	return &Aggregator{groups: make(map[rule.Row]*Group)}
+// key identifies a group: the same row under two rules is two groups.
+type key struct {
+	rule *rule.Rule
+	row  rule.Row
 }
 
-// Add counts one record with the given row, event time and partner tenant
+func (g *Group) key() key { return key{g.Rule, g.Row} }
+
+// New returns an empty Aggregator.
+func New() *Aggregator {
+	return &Aggregator{groups: make(map[key]*Group)}
+}
+
+// Add counts one hit of r with the given row, event time and partner tenant
 // ("" if unknown). arrived is the processing time. res becomes the
-// resource of a group the record opens: the caller hands over a copy it
-// owns and never changes, which groups may share.
-func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon.Resource, partner string) {
-	if g, ok := a.groups[key]; ok {
+// resource of a group the hit opens: the caller hands over a copy it owns
+// and never changes, which groups may share.
+func (a *Aggregator) Add(r *rule.Rule, row rule.Row, eventTime, arrived time.Time, res pcommon.Resource, partner string) {
+	if g, ok := a.groups[key{r, row}]; ok {
 		g.addPartner(partner)
 		g.Count++
 		if eventTime.Before(g.First) {
@@ -75,7 +85,8 @@ func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon
 		return
 	}
 	g := &Group{
-		Key:      key.Clone(),
+		Rule:     r,
+		Row:      row.Clone(),
 		Count:    1,
 		First:    eventTime,
 		Last:     eventTime,
@@ -83,7 +94,7 @@ func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon
 		Resource: res,
 	}
 	g.addPartner(partner)
-	a.groups[g.Key] = g
+	a.groups[g.key()] = g
 	a.order = append(a.order, g)
 }
 
@@ -91,9 +102,9 @@ func (a *Aggregator) Add(key rule.Row, eventTime, arrived time.Time, res pcommon
 // row. It is how groups whose emission failed are retried.
 func (a *Aggregator) Merge(groups []*Group) {
 	for _, in := range groups {
-		g, ok := a.groups[in.Key]
+		g, ok := a.groups[in.key()]
 		if !ok {
-			a.groups[in.Key] = in
+			a.groups[in.key()] = in
 			a.order = append(a.order, in)
 			continue
 		}

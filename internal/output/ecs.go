@@ -118,16 +118,16 @@ func (w *ecs) Detection(lr plog.LogRecord, g *aggregate.Group) {
 	markDetection(lr)
 	// The body becomes ECS message, which the External Alerts rule uses as
 	// the alert's name.
-	lr.Body().SetStr(rule.RiskMessage(g.Key.User))
+	lr.Body().SetStr(rule.ESCU.Message(g.Row.User))
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(ecsDetectionAttributes)
 	attrs.PutStr(ecsEventKind, ecsKindAlert)
-	attrs.PutStr(ecsEventID, findingUID(findingKindDetection, &g.Key, g.First))
+	attrs.PutStr(ecsEventID, findingUID(findingKindDetection, &g.Row, g.First))
 	attrs.PutStr(ecsEventStart, ecsTime(g.First))
 	attrs.PutStr(ecsEventEnd, ecsTime(g.Last))
 	attrs.PutInt(ecsEventDuration, g.Last.Sub(g.First).Nanoseconds())
 	attrs.PutInt(ecsCustomCount, g.Count)
-	w.put(attrs, &g.Key)
+	w.put(attrs, &g.Row)
 	if len(g.Partners) > 0 {
 		putStrs(attrs, ecsCustomPartnerTenantID, g.Partners...)
 	}
@@ -144,14 +144,14 @@ func (w *ecs) put(attrs pcommon.Map, row *rule.Row) {
 	attrs.PutDouble(ecsRiskScore, w.riskScore)
 	attrs.PutInt(ecsSeverity, w.severity)
 
-	attrs.PutStr(ecsRuleName, rule.Name)
-	attrs.PutStr(ecsRuleID, rule.UUID)
-	attrs.PutStr(ecsRuleUUID, rule.UUID)
-	attrs.PutStr(ecsRuleVersion, rule.Version)
-	attrs.PutStr(ecsRuleCategory, rule.Category)
+	attrs.PutStr(ecsRuleName, rule.ESCU.Name)
+	attrs.PutStr(ecsRuleID, rule.ESCU.ID)
+	attrs.PutStr(ecsRuleUUID, rule.ESCU.ID)
+	attrs.PutStr(ecsRuleVersion, rule.ESCU.Version)
+	attrs.PutStr(ecsRuleCategory, rule.ESCU.Category)
 	attrs.PutStr(ecsRuleDescription, ruleDescription)
-	attrs.PutStr(ecsRuleReference, rule.Reference)
-	attrs.PutStr(ecsRuleRuleset, rule.Ruleset)
+	attrs.PutStr(ecsRuleReference, rule.ESCU.Reference)
+	attrs.PutStr(ecsRuleRuleset, rule.ESCU.Ruleset)
 	putStrs(attrs, ecsRuleAuthor, ruleAuthor)
 
 	attrs.PutStr(ecsThreatFramework, ecsFrameworkMitre)
@@ -164,8 +164,8 @@ func (w *ecs) put(attrs pcommon.Map, row *rule.Row) {
 	putStrs(attrs, ecsTechniqueID, attackTechniqueID)
 	putStrs(attrs, ecsTechniqueName, attackTechniqueName)
 	putStrs(attrs, ecsTechniqueReference, attackTechniqueRef)
-	putStrs(attrs, ecsSubtechniqueID, rule.Technique)
-	putStrs(attrs, ecsSubtechniqueName, rule.TechniqueName)
+	putStrs(attrs, ecsSubtechniqueID, rule.ESCU.Techniques[0].ID)
+	putStrs(attrs, ecsSubtechniqueName, rule.ESCU.Techniques[0].Name)
 	putStrs(attrs, ecsSubtechniqueReference, attackSubtechniqueRef)
 
 	// fillnull's "0" is not a value in ECS, where a missing field means
@@ -238,7 +238,7 @@ var attackTactics = [...]attackTactic{
 // rather than for every record written.
 var (
 	attackTechniqueRef    = attackTechniqueURL(attackTechniqueID)
-	attackSubtechniqueRef = attackTechniqueURL(rule.Technique)
+	attackSubtechniqueRef = attackTechniqueURL(rule.ESCU.Techniques[0].ID)
 )
 
 // attackTechniqueURL is the ATT&CK page of a technique or sub-technique:

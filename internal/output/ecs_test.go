@@ -72,7 +72,7 @@ func newProfile(t *testing.T, name string, opts output.Options) output.Profile {
 }
 
 func group(row rule.Row, partners []string) *aggregate.Group {
-	return &aggregate.Group{Key: row, Count: 3, First: first, Last: last, Opened: opened, Partners: partners}
+	return &aggregate.Group{Rule: rule.ESCU, Row: row, Count: 3, First: first, Last: last, Opened: opened, Partners: partners}
 }
 
 // goldenLogs is what the processor sends on for one case: a tagged input
@@ -168,10 +168,10 @@ func TestECSKinds(t *testing.T) {
 		assert.Equal(t, []any{"T1484"}, a["threat.technique.id"])
 		assert.Equal(t, []any{"https://attack.mitre.org/techniques/T1484/"}, a["threat.technique.reference"])
 		assert.Equal(t, []any{"T1484.002"}, a["threat.technique.subtechnique.id"])
-		assert.Equal(t, []any{rule.Reference}, a["threat.technique.subtechnique.reference"])
+		assert.Equal(t, []any{rule.ESCU.Reference}, a["threat.technique.subtechnique.reference"])
 		assert.Equal(t, "MITRE ATT&CK", a["threat.framework"])
-		assert.Equal(t, rule.UUID, a["rule.id"])
-		assert.Equal(t, rule.UUID, a["rule.uuid"])
+		assert.Equal(t, rule.ESCU.ID, a["rule.id"])
+		assert.Equal(t, rule.ESCU.ID, a["rule.uuid"])
 		assert.Equal(t, []any{"Steven Dick"}, a["rule.author"])
 		assert.Equal(t, float64(50), a["event.risk_score"], "event.risk_score is a float in ECS")
 		assert.Equal(t, int64(47), a["event.severity"], "47 is Elastic's medium")
@@ -274,7 +274,7 @@ func TestECSDetectionBodyAndID(t *testing.T) {
 	g := group(fullRow, nil)
 	lr := detectionRecord(t, output.ProfileECS, testOptions(), g)
 	// The body becomes ECS message, the External Alerts rule's alert name.
-	assert.Equal(t, rule.RiskMessage(fullRow.User), lr.Body().Str())
+	assert.Equal(t, rule.ESCU.Message(fullRow.User), lr.Body().Str())
 	assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber())
 
 	// event.id is the OCSF finding uid of the same detection.

@@ -24,11 +24,11 @@ func (w *escu) Tag(attrs pcommon.Map, m Match) {
 
 func (w *escu) Detection(lr plog.LogRecord, g *aggregate.Group) {
 	markDetection(lr)
-	lr.Body().SetStr(rule.RiskMessage(g.Key.User))
+	lr.Body().SetStr(rule.ESCU.Message(g.Row.User))
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(23)
 	putResultRow(attrs, g)
-	w.putRuleAndRisk(attrs, g.Key.User)
+	w.putRuleAndRisk(attrs, g.Row.User)
 }
 
 // markDetection sets what every profile's detection record carries besides
@@ -45,7 +45,7 @@ func putResultRow(attrs pcommon.Map, g *aggregate.Group) {
 	attrs.PutInt(AttrCount, g.Count)
 	attrs.PutStr(AttrFirstTime, rule.FormatTime(g.First))
 	attrs.PutStr(AttrLastTime, rule.FormatTime(g.Last))
-	putRow(attrs, &g.Key)
+	putRow(attrs, &g.Row)
 }
 
 func putRow(attrs pcommon.Map, row *rule.Row) {
@@ -59,16 +59,16 @@ func putRow(attrs pcommon.Map, row *rule.Row) {
 }
 
 func (w *escu) putRuleAndRisk(attrs pcommon.Map, user string) {
-	attrs.PutStr(AttrRuleName, rule.Name)
-	attrs.PutStr(AttrRuleUUID, rule.UUID)
-	attrs.PutStr(AttrRuleVersion, rule.Version)
-	attrs.PutStr(AttrRuleCategory, rule.Category)
-	attrs.PutStr(AttrRuleReference, rule.Reference)
-	attrs.PutStr(AttrRuleRulesetName, rule.Ruleset)
-	attrs.PutStr(AttrMitreTechniqueID, rule.Technique)
-	attrs.PutStr(AttrAnalyticStory, rule.AnalyticStory)
+	attrs.PutStr(AttrRuleName, rule.ESCU.Name)
+	attrs.PutStr(AttrRuleUUID, rule.ESCU.ID)
+	attrs.PutStr(AttrRuleVersion, rule.ESCU.Version)
+	attrs.PutStr(AttrRuleCategory, rule.ESCU.Category)
+	attrs.PutStr(AttrRuleReference, rule.ESCU.Reference)
+	attrs.PutStr(AttrRuleRulesetName, rule.ESCU.Ruleset)
+	attrs.PutStr(AttrMitreTechniqueID, rule.ESCU.Techniques[0].ID)
+	attrs.PutStr(AttrAnalyticStory, rule.ESCU.AnalyticStory)
 	attrs.PutStr(AttrRiskObject, user)
-	attrs.PutStr(AttrRiskObjectType, rule.RiskObjectType)
+	attrs.PutStr(AttrRiskObjectType, rule.ESCU.RiskObjectType)
 	attrs.PutInt(AttrRiskScore, w.riskScore)
-	attrs.PutStr(AttrRiskMessage, rule.RiskMessage(user))
+	attrs.PutStr(AttrRiskMessage, rule.ESCU.Message(user))
 }

@@ -53,7 +53,7 @@ func TestTagKeepsOtherAttributes(t *testing.T) {
 }
 
 func TestDetection(t *testing.T) {
-	g := &aggregate.Group{Key: row, Count: 3, Partners: []string{"partner-tenant"},
+	g := &aggregate.Group{Rule: rule.ESCU, Row: row, Count: 3, Partners: []string{"partner-tenant"},
 		First: time.Date(2025, 3, 4, 10, 0, 0, 900_000_000, time.UTC), Last: time.Date(2025, 3, 4, 11, 0, 0, 0, time.UTC)}
 	lr := plog.NewLogRecord()
 	escuProfile(t).Detection(lr, g)

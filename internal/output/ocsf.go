@@ -112,7 +112,7 @@ func (w *ocsf) Detection(lr plog.LogRecord, g *aggregate.Group) {
 		created = ts.AsTime()
 	}
 	w.fill(lr.Body().SetEmptyMap(), &finding{
-		kind: findingKindDetection, row: &g.Key, partners: g.Partners,
+		kind: findingKindDetection, row: &g.Row, partners: g.Partners,
 		count: g.Count, first: g.First, last: g.Last, time: created, alert: true,
 	})
 	lr.Attributes().PutInt(AttrOCSFClassUID, ocsfClassUID)
@@ -139,7 +139,7 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 	f.PutInt("duration", in.last.Sub(in.first).Milliseconds())
 	f.PutInt("count", in.count)
 	f.PutInt("timezone_offset", 0)
-	f.PutStr("message", rule.RiskMessage(row.User))
+	f.PutStr("message", rule.ESCU.Message(row.User))
 	f.PutBool("is_alert", in.alert)
 	f.PutInt("risk_score", w.riskScore)
 	f.PutInt("risk_level_id", int64(w.band))
@@ -147,19 +147,19 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 
 	fi := f.PutEmptyMap("finding_info")
 	fi.PutStr("uid", findingUID(in.kind, row, in.first))
-	fi.PutStr("title", rule.Name)
+	fi.PutStr("title", rule.ESCU.Name)
 	fi.PutStr("desc", ruleDescription)
-	putStrs(fi, "types", rule.AnalyticStory)
+	putStrs(fi, "types", rule.ESCU.AnalyticStory)
 	fi.PutInt("first_seen_time", in.first.UnixMilli())
 	fi.PutInt("last_seen_time", in.last.UnixMilli())
 	fi.PutInt("related_events_count", in.count)
 	an := fi.PutEmptyMap("analytic")
-	an.PutStr("name", rule.Name)
-	an.PutStr("uid", rule.UUID)
+	an.PutStr("name", rule.ESCU.Name)
+	an.PutStr("uid", rule.ESCU.ID)
 	an.PutInt("type_id", ocsfAnalyticRule)
 	an.PutStr("type", "Rule")
-	an.PutStr("version", rule.Version)
-	an.PutStr("category", rule.Category)
+	an.PutStr("version", rule.ESCU.Version)
+	an.PutStr("category", rule.ESCU.Category)
 	// One attack per tactic: attack.tactic is a single object (tactics[]
 	// is deprecated), so a technique under two tactics is two attacks.
 	attacks := fi.PutEmptySlice("attacks")
@@ -168,7 +168,7 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 		a := attacks.AppendEmpty().SetEmptyMap()
 		putAttackObject(a.PutEmptyMap("tactic"), t.id, t.name, t.url)
 		putAttackObject(a.PutEmptyMap("technique"), attackTechniqueID, attackTechniqueName, attackTechniqueRef)
-		putAttackObject(a.PutEmptyMap("sub_technique"), rule.Technique, rule.TechniqueName, attackSubtechniqueRef)
+		putAttackObject(a.PutEmptyMap("sub_technique"), rule.ESCU.Techniques[0].ID, rule.ESCU.Techniques[0].Name, attackSubtechniqueRef)
 		a.PutStr("version", attackVersion)
 	}
 	if known(row.SignatureID) {
@@ -260,9 +260,9 @@ const (
 // escuNamespace is the ESCU detection id as 16 bytes, the namespace of
 // finding ids.
 var escuNamespace = func() []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(rule.UUID, "-", ""))
+	b, err := hex.DecodeString(strings.ReplaceAll(rule.ESCU.ID, "-", ""))
 	if err != nil || len(b) != 16 {
-		panic("output: rule.UUID is not a UUID: " + rule.UUID)
+		panic("output: rule.ESCU.ID is not a UUID: " + rule.ESCU.ID)
 	}
 	return b
 }()

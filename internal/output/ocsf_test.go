@@ -71,7 +71,7 @@ func TestOCSFRequiredAndClassification(t *testing.T) {
 	assert.Equal(t, "Medium", f["risk_level"])
 	assert.Equal(t, true, f["is_alert"])
 	assert.Equal(t, int64(1), f["status_id"])
-	assert.Equal(t, rule.RiskMessage(fullRow.User), f["message"])
+	assert.Equal(t, rule.ESCU.Message(fullRow.User), f["message"])
 	assert.Equal(t, tenant, get(t, f, "cloud", "account", "uid"))
 	assert.Equal(t, int64(17), get(t, f, "cloud", "account", "type_id"), "M365 Tenant")
 }
@@ -91,7 +91,7 @@ func TestOCSFAttacks(t *testing.T) {
 		assert.Equal(t, "Domain or Tenant Policy Modification", get(t, am, "technique", "name"))
 		assert.Equal(t, "T1484.002", get(t, am, "sub_technique", "uid"))
 		assert.Equal(t, "Trust Modification", get(t, am, "sub_technique", "name"))
-		assert.Equal(t, rule.Reference, get(t, am, "sub_technique", "src_url"))
+		assert.Equal(t, rule.ESCU.Reference, get(t, am, "sub_technique", "src_url"))
 		assert.NotContains(t, am, "tactics", "tactics[] is deprecated")
 	}
 	assert.Equal(t, []any{"TA0005", "TA0004"}, tactics)

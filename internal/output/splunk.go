@@ -32,7 +32,7 @@ const (
 
 // SearchName is the name of ESCU's correlation search for the detection,
 // which ES writes as search_name (and source) on its risk events.
-const SearchName = "ESCU - " + rule.Name + " - Rule"
+var SearchName = rule.ESCU.SearchName
 
 // threatObjectType is the threat_object_type of a partner tenant id.
 // contentctl's 26 threat object types have none for a tenant or directory:
@@ -64,11 +64,11 @@ func (w *splunk) Tag(attrs pcommon.Map, m Match) {
 func (w *splunk) Detection(lr plog.LogRecord, g *aggregate.Group) {
 	markDetection(lr)
 	// HEC rejects an event without a body; the exporter drops it.
-	lr.Body().SetStr(rule.RiskMessage(g.Key.User))
+	lr.Body().SetStr(rule.ESCU.Message(g.Row.User))
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(25)
 	putResultRow(attrs, g)
-	w.putRisk(attrs, g.Key.User)
+	w.putRisk(attrs, g.Row.User)
 	if len(g.Partners) > 0 {
 		// Multivalue threat_object and threat_object_type pair up by
 		// position, as in ES risk events.
@@ -92,16 +92,16 @@ func (w *splunk) Detection(lr plog.LogRecord, g *aggregate.Group) {
 // and an event sent over HEC does not pass through that action.
 func (w *splunk) putRisk(attrs pcommon.Map, user string) {
 	attrs.PutStr(AttrRiskObject, user)
-	attrs.PutStr(AttrRiskObjectType, rule.RiskObjectType)
+	attrs.PutStr(AttrRiskObjectType, rule.ESCU.RiskObjectType)
 	attrs.PutInt(AttrRiskScore, w.riskScore)
-	attrs.PutStr(AttrRiskMessage, rule.RiskMessage(user))
-	attrs.PutStr(AttrMitreTechniqueID, rule.Technique)
+	attrs.PutStr(AttrRiskMessage, rule.ESCU.Message(user))
+	attrs.PutStr(AttrMitreTechniqueID, rule.ESCU.Techniques[0].ID)
 	tactics := attrs.PutEmptySlice(AttrMitreTacticID)
 	tactics.EnsureCapacity(len(attackTactics))
 	for _, t := range attackTactics {
 		tactics.AppendEmpty().SetStr(t.id)
 	}
-	attrs.PutStr(AttrAnalyticStory, rule.AnalyticStory)
+	attrs.PutStr(AttrAnalyticStory, rule.ESCU.AnalyticStory)
 	attrs.PutStr(AttrSearchName, SearchName)
 }
 

@@ -52,7 +52,7 @@ func TestSplunkRiskEvent(t *testing.T) {
 	}
 	assert.Equal(t, want, det)
 	// HEC drops an event without a body.
-	assert.Equal(t, rule.RiskMessage(fullRow.User), lr.Body().Str())
+	assert.Equal(t, rule.ESCU.Message(fullRow.User), lr.Body().Str())
 	assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber())
 }
 

@@ -8,22 +8,6 @@ import (
 	"github.com/o365detect/o365detect/internal/record"
 )
 
-// Identity of the detection, as shipped in ESCU.
-const (
-	Name      = "O365 Cross-Tenant Access Change"
-	UUID      = "7c0fa490-12b0-4d0b-b9f5-e101d1e0e06f"
-	Version   = "7"
-	Category  = "TTP" // the ESCU detection type
-	Reference = "https://attack.mitre.org/techniques/T1484/002/"
-	Ruleset   = "Splunk ESCU"
-
-	Technique     = "T1484.002"
-	TechniqueName = "Trust Modification"
-	AnalyticStory = "Azure Active Directory Persistence"
-
-	RiskObjectType = "user"
-)
-
 // The search's base clause: Workload=AzureActiveDirectory Operation IN (...).
 const (
 	Workload        = "AzureActiveDirectory"
@@ -79,18 +63,6 @@ func User(ids []string) (user string, ok bool) {
 	}
 }
 
-// Row is the by-clause of the search's stats: the seven fields that form a
-// group, after fillnull. It is comparable and used as the group key.
-type Row struct {
-	Dest          string
-	User          string
-	Src           string
-	VendorAccount string
-	VendorProduct string
-	Signature     string
-	SignatureID   string
-}
-
 // NewRow derives the row of a matching record the way the Add-on's CIM
 // mapping and the search's eval and fillnull do.
 func NewRow(rec *record.Record) Row {
@@ -126,27 +98,6 @@ func fill(s string) string {
 	return s
 }
 
-// Clone returns a copy of r that shares no memory with the input record.
-// The seven strings share one allocation.
-func (r Row) Clone() Row {
-	fields := [...]*string{&r.Dest, &r.User, &r.Src, &r.VendorAccount, &r.VendorProduct, &r.Signature, &r.SignatureID}
-	n := 0
-	for _, f := range fields {
-		n += len(*f)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, f := range fields {
-		b.WriteString(*f)
-	}
-	all := b.String()
-	for _, f := range fields {
-		l := len(*f)
-		*f, all = all[:l], all[l:]
-	}
-	return r
-}
-
 // PartnerTenant returns the partner tenant a matching record added or
 // deleted: the tenantId property's new value for an add, its old value for a
 // delete, falling back to whichever is set.
@@ -164,9 +115,4 @@ func pickPartner(newValue, oldValue string, deleted bool) string {
 		return newValue
 	}
 	return oldValue
-}
-
-// RiskMessage is the RBA message, with $user$ replaced by the row's user.
-func RiskMessage(user string) string {
-	return "The user [" + user + "] changed the Azure cross-tenant access settings"
 }

@@ -139,7 +139,7 @@ func TestNewRow(t *testing.T) {
 }
 
 func TestRiskMessage(t *testing.T) {
-	assert.Equal(t, "The user [alice@contoso.com] changed the Azure cross-tenant access settings", rule.RiskMessage("alice@contoso.com"))
+	assert.Equal(t, "The user [alice@contoso.com] changed the Azure cross-tenant access settings", rule.ESCU.Message("alice@contoso.com"))
 }
 
 func TestParseCreationTime(t *testing.T) {

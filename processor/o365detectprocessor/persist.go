@@ -76,7 +76,7 @@ func encodeEntry(groups []*aggregate.Group, ids []seenID) (b []byte, lost int, e
 		if !res.ok {
 			lost++
 		}
-		k := g.Key
+		k := g.Row
 		e.Groups = append(e.Groups, journalGroup{
 			Key:   [7]string{k.Dest, k.User, k.Src, k.VendorAccount, k.VendorProduct, k.Signature, k.SignatureID},
 			Count: g.Count, First: g.First.UnixNano(), Last: g.Last.UnixNano(), Opened: g.Opened.UnixNano(),
@@ -121,7 +121,7 @@ func decodeEntry(b []byte) (groups []*aggregate.Group, ids []seenID, lost int, e
 		}
 		k := jg.Key
 		g := &aggregate.Group{
-			Key:   rule.Row{Dest: k[0], User: k[1], Src: k[2], VendorAccount: k[3], VendorProduct: k[4], Signature: k[5], SignatureID: k[6]},
+			Rule: rule.ESCU, Row: rule.Row{Dest: k[0], User: k[1], Src: k[2], VendorAccount: k[3], VendorProduct: k[4], Signature: k[5], SignatureID: k[6]},
 			Count: jg.Count, First: time.Unix(0, jg.First).UTC(), Last: time.Unix(0, jg.Last).UTC(), Opened: time.Unix(0, jg.Opened).UTC(),
 			Resource: res,
 			Partners: jg.Partners,
@@ -213,7 +213,7 @@ func (p *detectProcessor) replay(entries [][]byte) {
 func journalGroups(adds []pendingAdd, arrived time.Time) []*aggregate.Group {
 	groups := make([]*aggregate.Group, len(adds))
 	for i, a := range adds {
-		g := &aggregate.Group{Key: a.row, Count: 1, First: a.eventTime, Last: a.eventTime, Opened: arrived, Resource: a.resource}
+		g := &aggregate.Group{Rule: rule.ESCU, Row: a.row, Count: 1, First: a.eventTime, Last: a.eventTime, Opened: arrived, Resource: a.resource}
 		if a.partner != "" {
 			g.Partners = []string{a.partner}
 		}

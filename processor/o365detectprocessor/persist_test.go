@@ -277,10 +277,10 @@ func TestUnencodableResourceIsJournaledEmpty(t *testing.T) {
 			deep := deepResource(tc.depth)
 			at := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 			groups := []*aggregate.Group{
-				{Key: rule.Row{User: "alice"}, Count: 1, First: at, Last: at, Opened: at, Resource: plain},
+				{Rule: rule.ESCU, Row: rule.Row{User: "alice"}, Count: 1, First: at, Last: at, Opened: at, Resource: plain},
 				// Two groups sharing the deep resource: both lose it.
-				{Key: rule.Row{User: "bob"}, Count: 2, First: at, Last: at, Opened: at, Resource: deep},
-				{Key: rule.Row{User: "carol"}, Count: 3, First: at, Last: at, Opened: at, Resource: deep},
+				{Rule: rule.ESCU, Row: rule.Row{User: "bob"}, Count: 2, First: at, Last: at, Opened: at, Resource: deep},
+				{Rule: rule.ESCU, Row: rule.Row{User: "carol"}, Count: 3, First: at, Last: at, Opened: at, Resource: deep},
 			}
 			b, lost, err := encodeEntry(groups, []seenID{{ID: "x", Seen: 5}})
 			require.NoError(t, err, "one resource must not stop the whole entry")
@@ -298,7 +298,7 @@ func TestUnencodableResourceIsJournaledEmpty(t *testing.T) {
 				assert.Zero(t, lost)
 			}
 			for i, g := range got[1:] {
-				assert.Equal(t, groups[i+1].Key, g.Key)
+				assert.Equal(t, groups[i+1].Row, g.Row)
 				assert.Equal(t, groups[i+1].Count, g.Count)
 				assert.Equal(t, wantDeep, g.Resource.Attributes().AsRaw())
 			}
@@ -339,7 +339,7 @@ func TestDecodeEntry(t *testing.T) {
 			assert.Equal(t, []seenID{{ID: "x", Seen: 5}}, ids)
 			require.Len(t, groups, 1)
 			g := groups[0]
-			assert.Equal(t, rule.Row{Dest: "d", User: "alice@contoso.com", Src: "s", VendorAccount: "va", VendorProduct: "vp", Signature: "sig", SignatureID: "1"}, g.Key)
+			assert.Equal(t, rule.Row{Dest: "d", User: "alice@contoso.com", Src: "s", VendorAccount: "va", VendorProduct: "vp", Signature: "sig", SignatureID: "1"}, g.Row)
 			assert.Equal(t, int64(2), g.Count)
 			assert.Equal(t, time.Date(2025, 3, 4, 10, 1, 0, 0, time.UTC), g.Last)
 			assert.Equal(t, []string{"p"}, g.Partners)

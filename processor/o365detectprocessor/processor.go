@@ -325,7 +325,7 @@ func (p *detectProcessor) commit(ctx context.Context, b *batch) {
 	}
 	for i := range b.adds {
 		a := &b.adds[i]
-		p.agg.Add(a.row, a.eventTime, b.arrived, a.resource, a.partner)
+		p.agg.Add(rule.ESCU, a.row, a.eventTime, b.arrived, a.resource, a.partner)
 		if p.agg.Len() >= p.cfg.MaxGroups {
 			full = append(full, p.takeOff(p.agg.Drain()))
 		}

@@ -15,7 +15,7 @@ func (p *detectProcessor) holdSuppressed(groups []*aggregate.Group) []*aggregate
 	out := groups[:0]
 	var held []*aggregate.Group
 	for _, g := range groups {
-		if _, ok := p.suppressed[g.Key]; ok {
+		if _, ok := p.suppressed[g.Row]; ok {
 			held = append(held, g)
 			continue
 		}
@@ -37,6 +37,6 @@ func (p *detectProcessor) suppress(groups []*aggregate.Group) {
 		if len(p.suppressed) >= p.cfg.MaxGroups {
 			return
 		}
-		p.suppressed[g.Key] = until
+		p.suppressed[g.Row] = until
 	}
 }
