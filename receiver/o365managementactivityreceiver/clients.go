@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"golang.org/x/time/rate"
 
 	"github.com/o365detect/o365detect/receiver/o365managementactivityreceiver/internal/activityapi"
@@ -101,25 +100,4 @@ func (c *countRequests) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.observe(activityapi.OpToken, activityapi.OutcomeSuccess)
 	}
 	return resp, err
-}
-
-// storageClient returns the client of the configured storage extension, or
-// nil when none is configured.
-func storageClient(ctx context.Context, id *component.ID, host component.Host, self component.ID) (storage.Client, error) {
-	if id == nil {
-		return nil, nil
-	}
-	ext, ok := host.GetExtensions()[*id]
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q not found", id)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
-	}
-	client, err := se.GetClient(ctx, component.KindReceiver, self, "")
-	if err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
-	}
-	return client, nil
 }

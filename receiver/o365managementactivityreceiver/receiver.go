@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
+	"github.com/o365detect/o365detect/internal/storageclient"
 	"github.com/o365detect/o365detect/receiver/o365managementactivityreceiver/internal/activityapi"
 	"github.com/o365detect/o365detect/receiver/o365managementactivityreceiver/internal/checkpoint"
 	"github.com/o365detect/o365detect/receiver/o365managementactivityreceiver/internal/contentblob"
@@ -97,7 +98,7 @@ func (r *o365Receiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	r.api = api
-	if r.storageClient, err = storageClient(ctx, r.cfg.Storage, host, r.set.ID); err != nil {
+	if r.storageClient, err = storageclient.Get(ctx, host, r.cfg.Storage, component.KindReceiver, r.set.ID); err != nil {
 		return err
 	}
 	r.store, err = checkpoint.Open(ctx, r.storageClient, checkpoint.Config{
