@@ -45,40 +45,18 @@ type EntraRecord struct {
 	PartnerTenantOld string
 }
 
-// The activity names a matching Entra record holds, lower case. See
-// workloadValue for why they are repeated here.
-const (
-	entraActivityAdd = "add a partner to cross-tenant access setting"
-	entraActivityDel = "delete partner specific cross-tenant access setting"
-)
-
-// MayMatchEntra reports whether the JSON text s may hold a matching Entra
-// record: some "activityDisplayName" holding one of the two activities. It
-// is sound for the same reason as MayMatch. The search anchors on
-// "vityDisplayName" and then checks the "acti" before it: every 'v' the
-// search stops at costs a restart, and audit records hold about half as
-// many as they hold upper-case 'D's (5 against 10 per record in the
-// samples), which made the scan a third cheaper.
-func MayMatchEntra(s string) bool {
-	return hasEntraActivity(s) || hasLetterEscape(s)
-}
-
-// hasEntraActivity is MayMatchEntra's literal half.
-func hasEntraActivity(s string) bool {
-	return hasFieldValue(s, "acti", `vityDisplayName"`, entraActivityAdd, entraActivityDel)
-}
-
 // ReadEntra appends to out the Entra audit records a log record holds. A
 // body may hold one record or many: the Event Hub envelope
 // {"records":[...]} or a Graph list {"value":[...]}. A map body or the
 // attributes may also be one of the Event Hub receiver's translations of a
 // diagnostic record (see entraFromMap); res is the log record's resource,
 // where two of them put the tenant. Only records that may match are
-// decoded in full; for others the status is Skipped.
+// decoded in full; for others the status is NotCandidate.
 //
-// noEscapes tells that the body is known to hold no letter escape, because
-// Read has just returned Skipped for it; the prefilter then skips that scan.
-func (r *Reader) ReadEntra(lr plog.LogRecord, res pcommon.Resource, out []EntraRecord, noEscapes bool) ([]EntraRecord, Status) {
+// noLetterEscape tells that the body is known to hold no letter escape,
+// because Read has just returned NotCandidate for it; the prefilter then
+// skips that scan.
+func (r *Reader) ReadEntra(lr plog.LogRecord, res pcommon.Resource, out []EntraRecord, noLetterEscape bool) ([]EntraRecord, Status) {
 	body := lr.Body()
 	var text string
 	switch body.Type() {
@@ -94,8 +72,8 @@ func (r *Reader) ReadEntra(lr plog.LogRecord, res pcommon.Resource, out []EntraR
 	if !isObjectText(text) {
 		return entraFromMap(lr.Attributes(), res, out)
 	}
-	if !hasEntraActivity(text) && (noEscapes || !hasLetterEscape(text)) {
-		return out, Skipped
+	if !hasEntraActivity(text) && (noLetterEscape || !hasLetterEscape(text)) {
+		return out, NotCandidate
 	}
 	doc, ok := decodeJSON(text)
 	if !ok {
@@ -183,14 +161,16 @@ func readAudit(audit map[string]any, e *EntraRecord) {
 			for _, p := range props {
 				pm, _ := p.(map[string]any)
 				if str(pm["displayName"]) == propTenantID {
-					e.PartnerTenantNew = jsonText(str(pm["newValue"]))
-					e.PartnerTenantOld = jsonText(str(pm["oldValue"]))
+					e.PartnerTenantNew = decodeJSONString(str(pm["newValue"]))
+					e.PartnerTenantOld = decodeJSONString(str(pm["oldValue"]))
 				}
 			}
 		}
 	}
 }
 
+// anyValue returns how key is present in a decoded document and, when it
+// holds a string, the string; a scalar's text is not kept.
 func anyValue(m map[string]any, key string) Value {
 	v, ok := m[key]
 	switch t := v.(type) {
@@ -214,9 +194,9 @@ func str(v any) string {
 	return s
 }
 
-// jsonText decodes Entra's JSON-encoded modified property values, such as
-// "\"9b8a...\"", and keeps anything else as it is.
-func jsonText(s string) string {
+// decodeJSONString decodes Entra's JSON-encoded modified property values,
+// such as "\"9b8a...\"", and keeps anything else as it is.
+func decodeJSONString(s string) string {
 	var out string
 	if json.Unmarshal([]byte(s), &out) == nil {
 		return out

@@ -74,7 +74,7 @@ func TestReadEntraCases(t *testing.T) {
 		n      int
 		tenant string // of the first record, when n > 0
 	}{
-		{"not a candidate", `{"records":[{"properties":{"activityDisplayName":"Update a partner cross-tenant access setting"}}]}`, record.Skipped, 0, ""},
+		{"not a candidate", `{"records":[{"properties":{"activityDisplayName":"Update a partner cross-tenant access setting"}}]}`, record.NotCandidate, 0, ""},
 		{"escaped activity", `{"activityDisplayName":"Add a partner to cross\u002dtenant access setting"}`, record.Decoded, 1, ""},
 		{"invalid JSON", `{"activityDisplayName":"Add a partner to cross-tenant access setting",}`, record.Invalid, 0, ""},
 		{"records not an array", `{"records":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}`, record.Decoded, 1, ""},
@@ -101,12 +101,4 @@ func TestReadEntraCases(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestMayMatchEntra(t *testing.T) {
-	assert.True(t, record.MayMatchEntra(`{"activityDisplayName" : "ADD A PARTNER TO CROSS-TENANT ACCESS SETTING"}`))
-	assert.True(t, record.MayMatchEntra(`{"x":{"activityDisplayName":"delete partner specific cross-tenant access setting"}}`))
-	assert.False(t, record.MayMatchEntra(`{"activityDisplayName":"Add a partner to cross-tenant access setting."}`), "the Entra name has no period")
-	assert.False(t, record.MayMatchEntra(`{"ActivityDisplayName":"Add a partner to cross-tenant access setting"}`), "keys are case-sensitive")
-	assert.False(t, record.MayMatchEntra(`{"displayName":"Add a partner to cross-tenant access setting"}`))
 }

@@ -114,7 +114,7 @@ func entraFromMap(m pcommon.Map, res pcommon.Resource, out []EntraRecord) ([]Ent
 		return appendEntra(m.AsRaw(), out), Decoded
 	case k.has(hasAzureProperties):
 		if !k.has(hasAzureOp) || !isEntraActivity(k.azureOp) {
-			return out, Skipped
+			return out, NotCandidate
 		}
 		return appendFormatAzure(m, res, out), Decoded
 	case k.has(hasProperties):
@@ -122,19 +122,19 @@ func entraFromMap(m pcommon.Map, res pcommon.Resource, out []EntraRecord) ([]Ent
 			return appendEntra(m.AsRaw(), out), Decoded
 		}
 		if !isEntraActivity(k.operation) {
-			return out, Skipped
+			return out, NotCandidate
 		}
 		return appendSemanticConventions(m, res, out), Decoded
 	case k.has(hasActivity):
 		if !isEntraActivity(k.activity) {
-			return out, Skipped
+			return out, NotCandidate
 		}
 		if k.has(hasAzureCategory) {
 			return appendAzureEncoding(m, res, out), Decoded
 		}
 		return appendEntra(m.AsRaw(), out), Decoded
 	}
-	return out, Skipped
+	return out, NotCandidate
 }
 
 // isEntraActivity reports whether v is one of the two activities, compared

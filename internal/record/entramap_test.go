@@ -69,7 +69,7 @@ func TestReadEntraTranslationsAgree(t *testing.T) {
 		for _, tr := range translations {
 			got, status := readTranslated(t, tr.build, rec)
 			if !matches {
-				assert.Equal(t, record.Skipped, status, "%s of %.120s", tr.name, rec)
+				assert.Equal(t, record.NotCandidate, status, "%s of %.120s", tr.name, rec)
 				continue
 			}
 			require.Equal(t, record.Decoded, status, tr.name)
@@ -101,10 +101,10 @@ func TestReadEntraTranslationCases(t *testing.T) {
 		activity string
 	}{
 		{name: "format azure", attrs: formatAzure(add, add), status: record.Decoded, activity: add},
-		{name: "format azure: the operation name decides before the properties are read", attrs: formatAzure("Update user", add), status: record.Skipped},
+		{name: "format azure: the operation name decides before the properties are read", attrs: formatAzure("Update user", add), status: record.NotCandidate},
 		{name: "format azure: the activity still decides the match", attrs: formatAzure(add, "Update user"), status: record.Decoded, activity: "Update user"},
-		{name: "format azure: an operation name that is not a string", attrs: formatAzure(int64(7), add), status: record.Skipped},
-		{name: "format azure: no operation name", attrs: map[string]any{"azure.properties": audit(add)}, status: record.Skipped},
+		{name: "format azure: an operation name that is not a string", attrs: formatAzure(int64(7), add), status: record.NotCandidate},
+		{name: "format azure: no operation name", attrs: map[string]any{"azure.properties": audit(add)}, status: record.NotCandidate},
 		{name: "format azure: the operation name in any case", attrs: formatAzure("ADD A PARTNER TO CROSS-TENANT ACCESS SETTING", add), status: record.Decoded, activity: add},
 		{
 			name:   "format azure: the tenant attribute",
@@ -126,7 +126,7 @@ func TestReadEntraTranslationCases(t *testing.T) {
 			body:   map[string]any{"operation.name": add, "properties": audit(add)},
 			status: record.Decoded, tenant: "AbC", activity: add, resource: map[string]any{"cloud.resource_id": otherID},
 		},
-		{name: "semantic conventions: another operation", body: map[string]any{"operation.name": "Sign-in activity", "properties": audit(add)}, status: record.Skipped},
+		{name: "semantic conventions: another operation", body: map[string]any{"operation.name": "Sign-in activity", "properties": audit(add)}, status: record.NotCandidate},
 		{
 			name:   "azure_encoding: the tenant on the resource",
 			attrs:  map[string]any{"azure.category": "AuditLogs", "activityDisplayName": add},
@@ -137,10 +137,10 @@ func TestReadEntraTranslationCases(t *testing.T) {
 			attrs:  map[string]any{"azure.category": "AuditLogs", "activityDisplayName": add},
 			status: record.Decoded, tenant: "AbC", activity: add, resource: map[string]any{"cloud.resource_id": otherID},
 		},
-		{name: "azure_encoding: another activity", attrs: map[string]any{"azure.category": "AuditLogs", "activityDisplayName": "Update user"}, status: record.Skipped},
-		{name: "Graph object in attributes: another activity", attrs: audit("Update user"), status: record.Skipped},
+		{name: "azure_encoding: another activity", attrs: map[string]any{"azure.category": "AuditLogs", "activityDisplayName": "Update user"}, status: record.NotCandidate},
+		{name: "Graph object in attributes: another activity", attrs: audit("Update user"), status: record.NotCandidate},
 		{name: "Graph object in attributes: no tenant even on an Azure resource", attrs: audit(add), status: record.Decoded, activity: add, resource: map[string]any{"azure.tenant.id": tenant}},
-		{name: "attributes of no shape", attrs: map[string]any{"log.file.name": "x", "cloud.provider": "azure"}, status: record.Skipped},
+		{name: "attributes of no shape", attrs: map[string]any{"log.file.name": "x", "cloud.provider": "azure"}, status: record.NotCandidate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,7 +38,7 @@ func FuzzReadJSON(f *testing.F) {
 			if ok {
 				t.Fatalf("rejected a body encoding/json accepts: %q", body)
 			}
-		case record.Skipped:
+		case record.NotCandidate:
 			if ok && holdsMatch(ref) {
 				t.Fatalf("prefilter skipped a matching body: %q", body)
 			}

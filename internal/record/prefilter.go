@@ -11,6 +11,13 @@ const (
 	operationDel  = "delete partner specific cross-tenant access setting."
 )
 
+// The activity names a matching Entra record holds, lower case, repeated
+// here for the same reason.
+const (
+	entraActivityAdd = "add a partner to cross-tenant access setting"
+	entraActivityDel = "delete partner specific cross-tenant access setting"
+)
+
 // MayMatch reports whether the JSON text s may hold a matching record. It is
 // a necessary condition, never a sufficient one: false means no decoding of s
 // can match, so the record is left alone without being parsed.
@@ -27,6 +34,22 @@ func MayMatch(s string) bool {
 		return true
 	}
 	return hasLetterEscape(s)
+}
+
+// MayMatchEntra reports whether the JSON text s may hold a matching Entra
+// record: some "activityDisplayName" holding one of the two activities. It
+// is sound for the same reason as MayMatch. The search anchors on
+// "vityDisplayName" and then checks the "acti" before it: every 'v' the
+// search stops at costs a restart, and audit records hold about half as
+// many as they hold upper-case 'D's (5 against 10 per record in the
+// samples), which made the scan a third cheaper.
+func MayMatchEntra(s string) bool {
+	return hasEntraActivity(s) || hasLetterEscape(s)
+}
+
+// hasEntraActivity is MayMatchEntra's literal half.
+func hasEntraActivity(s string) bool {
+	return hasFieldValue(s, "acti", `vityDisplayName"`, entraActivityAdd, entraActivityDel)
 }
 
 // hasFieldValue reports whether some occurrence of the key "head+anchor in s
@@ -54,7 +77,7 @@ func hasFieldValue(s, head, anchor string, values ...string) bool {
 			continue
 		}
 		for _, v := range values {
-			if quotedFold(s[j+1:], v) {
+			if stringEqualsFold(s[j+1:], v) {
 				return true
 			}
 		}
@@ -98,19 +121,10 @@ func hexDigit(c byte) (byte, bool) {
 	return 0, false
 }
 
-// quotedFold reports whether s starts with want (ASCII case-insensitive)
-// followed by a closing quote.
-func quotedFold(s, want string) bool {
+// stringEqualsFold reports whether the JSON string whose contents start at
+// s is want, ignoring ASCII case: s starts with want and a closing quote.
+func stringEqualsFold(s, want string) bool {
 	return len(s) > len(want) && s[len(want)] == '"' && EqualFoldASCII(s[:len(want)], want)
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON whitespace. Compact JSON, the common case, costs one comparison.
-func skipSpace(s string, i int) int {
-	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // EqualFoldASCII reports whether a and b are equal ignoring the case of

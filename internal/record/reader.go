@@ -48,11 +48,11 @@ func (r *Reader) Read(lr plog.LogRecord, rec *Record) Status {
 }
 
 // ReadJSON fills rec from a JSON text. Texts that cannot match the detection
-// are rejected by a prefilter without being decoded (Skipped).
+// are rejected by a prefilter without being decoded (NotCandidate).
 func (r *Reader) ReadJSON(s string, rec *Record) Status {
 	rec.Reset()
 	if !MayMatch(s) {
-		return Skipped
+		return NotCandidate
 	}
 	if !r.scanRecord(s, rec) {
 		rec.Reset()

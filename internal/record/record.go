@@ -59,10 +59,10 @@ type Record struct {
 	PartnerTenantOld string
 }
 
-// scalar returns the field that a top-level key's value is read into as it
-// stands, and nil for any other key. Every input shape reads through it, so
-// they all agree on which key fills which field.
-func (r *Record) scalar(key string) *Value {
+// fieldFor returns the field that a top-level key's value is read into as
+// it stands, and nil for any other key. Every input shape reads through it,
+// so they all agree on which key fills which field.
+func (r *Record) fieldFor(key string) *Value {
 	switch key {
 	case keyWorkload:
 		return &r.Workload
@@ -92,8 +92,10 @@ func (r *Record) Reset() {
 type Status uint8
 
 const (
-	// Skipped means the record cannot match: it was not fully decoded.
-	Skipped Status = iota
+	// NotCandidate means the record cannot match, so it was not read in
+	// full: the prefilter ruled its text out, or the keys and activity of
+	// a map did. Nothing was read into the record.
+	NotCandidate Status = iota
 	// Decoded means the record's fields were read.
 	Decoded
 	// Invalid means the record looked like a candidate but its JSON could

@@ -17,7 +17,7 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 		if key, i = memberKey(s, i); i < 0 {
 			return false
 		}
-		start, v := i, rec.scalar(key)
+		start, v := i, rec.fieldFor(key)
 		switch {
 		case v != nil:
 			*v, i = readValue(s, i, 1)
@@ -41,7 +41,7 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 			i++
 			continue
 		}
-		if i, more = next(s, i, true); i < 0 {
+		if i, more = commaOrClose(s, i, true); i < 0 {
 			return false
 		}
 	}
@@ -53,9 +53,9 @@ func (r *Reader) scanRecord(s string, rec *Record) bool {
 // contributes no ID. A repeated Actor key replaces the earlier one.
 func actor(s string, i int, rec *Record) int {
 	rec.ActorIDs = rec.ActorIDs[:0]
-	return objects(s, i, func(i int) int {
+	return forEachObject(s, i, func(i int) int {
 		var id Value
-		if i = object(s, i, func(key string, i int) int {
+		if i = forEachMember(s, i, func(key string, i int) int {
 			if key == keyActorID {
 				id, i = readValue(s, i, 3)
 				return i
@@ -73,9 +73,9 @@ func actor(s string, i int, rec *Record) int {
 // repeated).
 func modifiedProperties(s string, i int, rec *Record) int {
 	rec.PartnerTenantNew, rec.PartnerTenantOld = "", ""
-	return objects(s, i, func(i int) int {
+	return forEachObject(s, i, func(i int) int {
 		var name, nv, ov Value
-		if i = object(s, i, func(key string, i int) int {
+		if i = forEachMember(s, i, func(key string, i int) int {
 			switch key {
 			case keyPropName:
 				name, i = readValue(s, i, 3)
@@ -94,11 +94,11 @@ func modifiedProperties(s string, i int, rec *Record) int {
 	})
 }
 
-// objects reads the value at s[i] of a top-level member that the detection
-// reads as an array of objects, calling element with where each object
-// element starts; element returns where the object ends (or -1). Anything
-// else, the value itself or an element, is skipped.
-func objects(s string, i int, element func(i int) int) int {
+// forEachObject reads the value at s[i] of a top-level member that the
+// detection reads as an array of objects, calling element with where each
+// object element starts; element returns where the object ends (or -1).
+// Anything else, the value itself or an element, is skipped.
+func forEachObject(s string, i int, element func(i int) int) int {
 	if i >= len(s) || s[i] != '[' {
 		return skipValue(s, i, 1)
 	}
@@ -115,15 +115,15 @@ func objects(s string, i int, element func(i int) int) int {
 			i++
 			continue
 		}
-		i, more = next(s, i, false)
+		i, more = commaOrClose(s, i, false)
 	}
 	return i
 }
 
-// object reads the object at s[i], an element of a top-level array (so
-// its values are at depth 3), calling member with each decoded key and
+// forEachMember reads the object at s[i], an element of a top-level array
+// (so its values are at depth 3), calling member with each decoded key and
 // where its value starts; member returns where the value ends (or -1).
-func object(s string, i int, member func(key string, i int) int) int {
+func forEachMember(s string, i int, member func(key string, i int) int) int {
 	if i = skipSpace(s, i+1); i < len(s) && s[i] == '}' {
 		return i + 1
 	}
@@ -136,7 +136,7 @@ func object(s string, i int, member func(key string, i int) int) int {
 			i++
 			continue
 		}
-		i, more = next(s, i, true)
+		i, more = commaOrClose(s, i, true)
 	}
 	return i
 }

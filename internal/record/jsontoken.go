@@ -29,7 +29,7 @@ const maxDepth = 10000
 // Plain strings (ASCII without escapes, the common case) are found a word
 // at a time and returned without copying.
 func readStr(s string, i int) (string, int) {
-	if j := wordScan(s, i+1); j < len(s) && s[j] == '"' && s[i] == '"' {
+	if j := skipPlainWords(s, i+1); j < len(s) && s[j] == '"' && s[i] == '"' {
 		return s[i+1 : j], j + 1
 	}
 	return readStrSlow(s, i)
@@ -57,7 +57,7 @@ func strEnd(s string, i int) (end int, plain bool) {
 	plain = true
 	i++
 	for {
-		i = wordScan(s, i)
+		i = skipPlainWords(s, i)
 		if i >= len(s) {
 			return -1, false
 		}
@@ -127,7 +127,7 @@ func skipValue(s string, i, depth int) int {
 	}
 	switch s[i] {
 	case '"':
-		if j := wordScan(s, i+1); j < len(s) && s[j] == '"' {
+		if j := skipPlainWords(s, i+1); j < len(s) && s[j] == '"' {
 			return j + 1
 		}
 		end, _ := strEnd(s, i)
@@ -150,7 +150,7 @@ func skipValue(s string, i, depth int) int {
 // containers, so hostile nesting costs no recursion, and without decoding
 // the keys it passes.
 func skipContainer(s string, i, depth int) int {
-	var open levels
+	var open containerStack
 	for {
 		// i is where a value starts.
 		if uint(i) >= uint(len(s)) { // i < 0 too: a member key failed
@@ -170,7 +170,7 @@ func skipContainer(s string, i, depth int) int {
 				break
 			}
 			if object {
-				if i = memberValue(s, i); i < 0 {
+				if i = skipMemberKey(s, i); i < 0 {
 					return -1
 				}
 			}
@@ -186,35 +186,36 @@ func skipContainer(s string, i, depth int) int {
 			if open.n == 0 {
 				return i
 			}
-			object := open.object()
+			object := open.topIsObject()
 			if comma(s, i) {
 				i++
 				if object {
-					i = memberValue(s, i)
+					i = skipMemberKey(s, i)
 				}
 				break
 			}
 			var more bool
-			if i, more = next(s, i, object); !more {
+			if i, more = commaOrClose(s, i, object); !more {
 				depth--
 				open.n--
 				continue
 			}
 			if object {
-				i = memberValue(s, i)
+				i = skipMemberKey(s, i)
 			}
 			break
 		}
 	}
 }
 
-// memberValue consumes the key at s[i] of an object member that is
-// skipped, and its colon, and returns where the value starts.
-func memberValue(s string, i int) int {
+// skipMemberKey consumes the key at s[i] of an object member that is
+// skipped, without decoding it, and its colon, and returns where the value
+// starts.
+func skipMemberKey(s string, i int) int {
 	if i >= len(s) || s[i] != '"' {
 		return -1
 	}
-	if j := wordScan(s, i+1); j+2 < len(s) && s[j] == '"' && s[j+1] == ':' && s[j+2] > ' ' {
+	if j := skipPlainWords(s, i+1); j+2 < len(s) && s[j] == '"' && s[j+1] == ':' && s[j+2] > ' ' {
 		return j + 2
 	}
 	end, _ := strEnd(s, i)
@@ -227,11 +228,20 @@ func memberKey(s string, i int) (string, int) {
 	if i >= len(s) || s[i] != '"' {
 		return "", -1
 	}
-	if j := wordScan(s, i+1); j+2 < len(s) && s[j] == '"' && s[j+1] == ':' && s[j+2] > ' ' {
+	if j := skipPlainWords(s, i+1); j+2 < len(s) && s[j] == '"' && s[j+1] == ':' && s[j+2] > ' ' {
 		return s[i+1 : j], j + 2
 	}
 	key, end := readStrSlow(s, i)
 	return key, colon(s, end)
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace. Compact JSON, the common case, costs one comparison.
+func skipSpace(s string, i int) int {
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // colon consumes the colon after a key that ended at i (-1 passes
@@ -249,15 +259,16 @@ func colon(s string, i int) int {
 
 // comma reports whether a comma without spaces after it is at s[i]: the
 // next member or element of compact JSON starts at i+1. It is the inlined
-// fast path of next.
+// fast path of commaOrClose.
 func comma(s string, i int) bool {
 	return uint(i) < uint(len(s)-1) && s[i] == ',' && s[i+1] > ' '
 }
 
-// next consumes what follows a member or element that ended at i: a comma
-// and the spaces after it, with more, or the container's closing bracket,
-// without it. Anything else returns -1.
-func next(s string, i int, object bool) (int, bool) {
+// commaOrClose consumes what follows a member or element that ended at i: a
+// comma and the spaces after it, with more, or the container's closing
+// bracket (of an object when object is set, else of an array), without it.
+// Anything else returns -1.
+func commaOrClose(s string, i int, object bool) (int, bool) {
 	if i < 0 {
 		return -1, false
 	}
@@ -273,16 +284,17 @@ func next(s string, i int, object bool) (int, bool) {
 	return -1, false
 }
 
-// levels is the stack of open containers while skipping: per level, whether
-// it is an object. The first 64 levels live in a word; deeper ones, which
-// only hostile input has, in a slice.
-type levels struct {
-	n    int
-	bits uint64
-	more []bool
+// containerStack is the stack of open containers while skipping: per
+// level, whether it is an object. The first 64 levels live in a word, so
+// that ordinary nesting costs no allocation; deeper ones, which only
+// hostile input has, in a slice.
+type containerStack struct {
+	n    int    // open containers
+	bits uint64 // levels 0..63, an object's bit set
+	deep []bool // levels 64 and on
 }
 
-func (l *levels) push(object bool) {
+func (l *containerStack) push(object bool) {
 	if l.n < 64 {
 		if object {
 			l.bits |= 1 << l.n
@@ -290,17 +302,18 @@ func (l *levels) push(object bool) {
 			l.bits &^= 1 << l.n
 		}
 	} else {
-		l.more = append(l.more[:l.n-64], object)
+		l.deep = append(l.deep[:l.n-64], object)
 	}
 	l.n++
 }
 
-func (l *levels) object() bool {
+// topIsObject reports whether the innermost open container is an object.
+func (l *containerStack) topIsObject() bool {
 	k := l.n - 1
 	if k < 64 {
 		return l.bits&(1<<k) != 0
 	}
-	return l.more[k-64]
+	return l.deep[k-64]
 }
 
 // literal consumes lit (null, true or false) at s[i].
@@ -353,7 +366,9 @@ func digits(s string, i int) int {
 	return i
 }
 
-// SWAR constants: eight bytes tested at once.
+// SWAR constants, to test the eight bytes of a word at once: lsb has the
+// lowest bit of every byte set, so lsb*c repeats byte c eight times, and
+// msb the highest, one flag bit per byte.
 const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080
@@ -383,11 +398,12 @@ func load64(s string, i int) uint64 {
 	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))[:])
 }
 
-// wordScan returns the index of the first stop byte at or after i, looking
-// eight bytes at a time; when fewer than eight bytes remain before one is
-// found, it returns where they begin, and the caller goes on byte by byte.
-// It is small enough for the compiler to inline.
-func wordScan(s string, i int) int {
+// skipPlainWords skips the words of eight bytes at s[i] that hold no stop
+// byte (see stopBytes): it returns the index of the first stop byte, or,
+// when fewer than eight bytes remain before one is found, where they begin,
+// and the caller goes on byte by byte. It is kept small enough for the
+// compiler to inline.
+func skipPlainWords(s string, i int) int {
 	for i+8 <= len(s) {
 		if m := stopBytes(load64(s, i)); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3

@@ -17,7 +17,7 @@ func (r *Reader) readMap(m pcommon.Map, rec *Record) {
 		case keyModifiedProperties:
 			readModifiedProperties(v, rec)
 		default:
-			if f := rec.scalar(k); f != nil {
+			if f := rec.fieldFor(k); f != nil {
 				*f = fromPdata(v)
 			}
 		}
