@@ -20,9 +20,7 @@ const headKey = "journal.head"
 // MaxEntries bounds the live range. The owner compacts far more often than
 // this many appends, and Append refuses past it, so a longer range is taken
 // for a corrupt head: trusting it would mean an allocation or a read loop
-// of any size. (Only a journal written before the processor compacted at
-// every window end could be that long legitimately: an edge tier with
-// dedup that never emitted. Its remembered Ids are then dropped.)
+// of any size.
 const MaxEntries = 1 << 20
 
 // readChunk is how many entries Open reads per storage batch, so that a long

@@ -83,7 +83,7 @@ func TestCorruptHeadGivesAUsableEmptyJournal(t *testing.T) {
 	}{
 		{"wrong length", []byte("xx")},
 		{"first after next", rawHead(2, 1)},
-		// Once a makeslice panic: cap out of range.
+		// Trusted, it would size a slice past what can be allocated.
 		{"range beyond memory", rawHead(0, 1<<62)},
 		{"range just over the maximum", rawHead(5, 5+journal.MaxEntries+1)},
 	} {

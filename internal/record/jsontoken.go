@@ -11,10 +11,11 @@ import (
 
 // The JSON reader is written in position-passing style: each function takes
 // the text and the index where a token starts and returns the index just
-// after it, or -1 when the text is not valid JSON there. The index stays in
-// a register from token to token, where a scanner struct behind a pointer
-// made every token load and store it; compact JSON (no spaces around ':'
-// and ',') is read by small fast paths before the general ones.
+// after it, or -1 when the text is not valid JSON there. That keeps the
+// index in a register from token to token, where a scanner struct behind a
+// pointer would be loaded and stored at every token. Compact JSON (no
+// spaces around ':' and ',') is read by small fast paths before the general
+// ones.
 //
 // Together they accept exactly what encoding/json accepts and decode strings
 // the way encoding/json does (invalid UTF-8 and lone surrogates become
