@@ -10,7 +10,10 @@ import (
 
 // EntraRecord holds the fields the detection reads from one Entra ID audit
 // record: a Microsoft Graph directoryAudit object, or a diagnostic-settings
-// AuditLogs record (the Event Hub form) whose properties hold one.
+// AuditLogs record (the Event Hub form) whose properties hold one. Read from
+// a JSON text, its strings are its own; read from a map body, attributes or
+// a resource, they share memory with the log record: clone them before
+// keeping them past it.
 type EntraRecord struct {
 	// Activity is activityDisplayName: the operation, without the trailing
 	// period the Management Activity feed adds.
@@ -52,6 +55,14 @@ type EntraRecord struct {
 // diagnostic record (see entraFromMap); res is the log record's resource,
 // where two of them put the tenant. Only records that may match are
 // decoded in full; for others the status is NotCandidate.
+//
+// The records are appended at len(out), so that a caller passing the last
+// result as out[:0] reuses its backing array and allocates no new one. The
+// array keeps the capacity the most records read into it needed, and the
+// elements past the returned length are left as they were: they keep the
+// strings of earlier records, and the log records those share memory with,
+// reachable until a later read overwrites them. Dropping the array (passing
+// nil instead), or clearing it up to its capacity, releases them.
 //
 // noLetterEscape tells that the body is known to hold no letter escape,
 // because Read has just returned NotCandidate for it; the prefilter then

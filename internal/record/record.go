@@ -38,6 +38,8 @@ func (v Value) Str() string {
 
 // Record holds the fields of one audit record that the detection reads.
 // Strings may share memory with the input; clone them before keeping them.
+// A Record is meant to be reused from one read to the next: see Reset for
+// the memory it keeps.
 type Record struct {
 	Workload       Value
 	Operation      Value
@@ -50,7 +52,8 @@ type Record struct {
 	// SignatureID is the field named by the reader's signature ID field.
 	SignatureID Value
 	// ActorIDs holds the string ID of each Actor element, in order; elements
-	// without a string ID are skipped, as Splunk's Actor{}.ID would.
+	// without a string ID are skipped, as Splunk's Actor{}.ID would. Its
+	// backing array outlives Reset (see there).
 	ActorIDs []string
 	// PartnerTenantNew and PartnerTenantOld are the NewValue and OldValue of
 	// the ModifiedProperties element named tenantId: the partner tenant
@@ -82,7 +85,14 @@ func (r *Record) fieldFor(key string) *Value {
 	return nil
 }
 
-// Reset empties r, keeping the ActorIDs buffer for reuse.
+// Reset empties r's fields but keeps the backing array of ActorIDs, so that
+// reading the next record into r allocates no new one. The array keeps the
+// capacity the most Actor IDs read into r needed, and Reset does not clear
+// it: the IDs of earlier records stay in it past the slice's length, and
+// keep the memory they share with their inputs reachable, until a later
+// read overwrites them. Zeroing r (*r = Record{}) releases the array and
+// the IDs; clearing the array up to its capacity releases the IDs and keeps
+// the capacity.
 func (r *Record) Reset() {
 	ids := r.ActorIDs[:0]
 	*r = Record{ActorIDs: ids}
