@@ -1,8 +1,6 @@
 package output // import "github.com/o365detect/o365detect/internal/output"
 
 import (
-	"net/netip"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -76,10 +74,9 @@ const (
 )
 
 // ecsVersion is the ECS release the fields above were checked against; ECS
-// requires it on every event. It is 9.4.0, the release current when the
-// schema was read (its main branch then said 9.5.0-dev, which is no
-// release). Every field written is defined in every release since 8.0, so
-// the version moves only when the field set is checked against a newer one.
+// requires it on every event. Every field written is defined in every
+// release since 8.0, so the version moves only when the field set is checked
+// against a newer one.
 const ecsVersion = "9.4.0"
 
 // ECS values.
@@ -95,6 +92,14 @@ const (
 	ecsDetectionAttributes = 41 // capacity hint
 )
 
+// ecsRuleKeys are ECS's rule.* fields. ECS wants rule.id unique within the
+// product that detects and rule.uuid unique across products; a rule's id,
+// a UUID, is both.
+var ecsRuleKeys = ruleKeys{
+	name: ecsRuleName, id: ecsRuleID, uuid: ecsRuleUUID, version: ecsRuleVersion, category: ecsRuleCategory,
+	description: ecsRuleDescription, reference: ecsRuleReference, ruleset: ecsRuleRuleset, authors: ecsRuleAuthor,
+}
+
 type ecs struct {
 	riskScore float64
 	severity  int64
@@ -108,7 +113,7 @@ func (w *ecs) Tag(attrs pcommon.Map, m Match) {
 	// One growth of the attribute slice instead of one per doubling.
 	attrs.EnsureCapacity(attrs.Len() + 35)
 	attrs.PutStr(ecsEventKind, ecsKindEvent)
-	w.put(attrs, &m.Row)
+	w.put(attrs, m.Rule, &m.Row)
 	if m.Partner != "" {
 		attrs.PutStr(ecsCustomPartnerTenantID, m.Partner)
 	}
@@ -118,23 +123,23 @@ func (w *ecs) Detection(lr plog.LogRecord, g *aggregate.Group) {
 	markDetection(lr)
 	// The body becomes ECS message, which the External Alerts rule uses as
 	// the alert's name.
-	lr.Body().SetStr(rule.ESCU.Message(g.Row.User))
+	lr.Body().SetStr(g.Rule.Message(g.Row.User))
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(ecsDetectionAttributes)
 	attrs.PutStr(ecsEventKind, ecsKindAlert)
-	attrs.PutStr(ecsEventID, findingUID(findingKindDetection, &g.Row, g.First))
+	attrs.PutStr(ecsEventID, findingUID(&dataOf(g.Rule).namespace, findingKindDetection, &g.Row, g.First))
 	attrs.PutStr(ecsEventStart, ecsTime(g.First))
 	attrs.PutStr(ecsEventEnd, ecsTime(g.Last))
 	attrs.PutInt(ecsEventDuration, g.Last.Sub(g.First).Nanoseconds())
 	attrs.PutInt(ecsCustomCount, g.Count)
-	w.put(attrs, &g.Row)
+	w.put(attrs, g.Rule, &g.Row)
 	if len(g.Partners) > 0 {
 		putStrs(attrs, ecsCustomPartnerTenantID, g.Partners...)
 	}
 }
 
 // put writes the fields shared by tagged and detection records.
-func (w *ecs) put(attrs pcommon.Map, row *rule.Row) {
+func (w *ecs) put(attrs pcommon.Map, r *rule.Rule, row *rule.Row) {
 	attrs.PutStr(ecsVersionField, ecsVersion)
 	putStrs(attrs, ecsEventCategory, ecsCategoryIAM, ecsCategoryConfig)
 	putStrs(attrs, ecsEventType, ecsTypeChange)
@@ -144,29 +149,17 @@ func (w *ecs) put(attrs pcommon.Map, row *rule.Row) {
 	attrs.PutDouble(ecsRiskScore, w.riskScore)
 	attrs.PutInt(ecsSeverity, w.severity)
 
-	attrs.PutStr(ecsRuleName, rule.ESCU.Name)
-	attrs.PutStr(ecsRuleID, rule.ESCU.ID)
-	attrs.PutStr(ecsRuleUUID, rule.ESCU.ID)
-	attrs.PutStr(ecsRuleVersion, rule.ESCU.Version)
-	attrs.PutStr(ecsRuleCategory, rule.ESCU.Category)
-	attrs.PutStr(ecsRuleDescription, ruleDescription)
-	attrs.PutStr(ecsRuleReference, rule.ESCU.Reference)
-	attrs.PutStr(ecsRuleRuleset, rule.ESCU.Ruleset)
-	putStrs(attrs, ecsRuleAuthor, ruleAuthor)
+	putRuleIdentity(attrs, &ecsRuleKeys, r)
 
+	attack := &dataOf(r).attack
 	attrs.PutStr(ecsThreatFramework, ecsFrameworkMitre)
-	ids, names, refs := attrs.PutEmptySlice(ecsTacticID), attrs.PutEmptySlice(ecsTacticName), attrs.PutEmptySlice(ecsTacticReference)
-	for _, t := range attackTactics {
-		ids.AppendEmpty().SetStr(t.id)
-		names.AppendEmpty().SetStr(t.name)
-		refs.AppendEmpty().SetStr(t.url)
+	putAttackFields(attrs, ecsTacticID, ecsTacticName, ecsTacticReference, attack.tactics)
+	putAttackFields(attrs, ecsTechniqueID, ecsTechniqueName, ecsTechniqueReference, attack.techniques)
+	// ECS leaves out a field that has no value rather than write it empty,
+	// as for the row's fields below.
+	if len(attack.subtechniques) > 0 {
+		putAttackFields(attrs, ecsSubtechniqueID, ecsSubtechniqueName, ecsSubtechniqueReference, attack.subtechniques)
 	}
-	putStrs(attrs, ecsTechniqueID, attackTechniqueID)
-	putStrs(attrs, ecsTechniqueName, attackTechniqueName)
-	putStrs(attrs, ecsTechniqueReference, attackTechniqueRef)
-	putStrs(attrs, ecsSubtechniqueID, rule.ESCU.Techniques[0].ID)
-	putStrs(attrs, ecsSubtechniqueName, rule.ESCU.Techniques[0].Name)
-	putStrs(attrs, ecsSubtechniqueReference, attackSubtechniqueRef)
 
 	// fillnull's "0" is not a value in ECS, where a missing field means
 	// unknown: a user.name of "0" would become an entity in Elastic's entity
@@ -198,123 +191,4 @@ func (w *ecs) put(attrs pcommon.Map, row *rule.Row) {
 // the fraction kept (Elasticsearch dates hold milliseconds or nanoseconds).
 func ecsTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// The following are shared by the ecs, splunk and ocsf profiles.
-
-// ruleDescription is the ESCU v7 description of the detection.
-const ruleDescription = "The following analytic identifies when cross-tenant access/synchronization policies are changed in an Azure tenant. " +
-	"Adversaries have been observed altering victim cross-tenant policies as a method of lateral movement or maintaining persistent access to compromised environments. " +
-	"These policies should be considered sensitive and monitored for changes and/or loose configuration."
-
-// ruleAuthor is the ESCU detection's author.
-const ruleAuthor = "Steven Dick"
-
-// The ATT&CK mapping of the detection's only technique, T1484.002. It
-// follows ATT&CK Enterprise v18.1, the last release before v19 split
-// Defense Evasion: from v15 (which renamed T1484 "Domain or Tenant Policy
-// Modification") to v18, T1484 and its sub-techniques sit under Defense
-// Evasion and Privilege Escalation.
-const (
-	attackVersion       = "18.1"
-	attackTechniqueID   = "T1484"
-	attackTechniqueName = "Domain or Tenant Policy Modification"
-	attackBaseURL       = "https://attack.mitre.org/"
-)
-
-type attackTactic struct{ id, name, url string }
-
-func newAttackTactic(id, name string) attackTactic {
-	return attackTactic{id: id, name: name, url: attackTacticURL(id)}
-}
-
-// attackTactics are T1484's tactics, in the order ATT&CK lists them.
-var attackTactics = [...]attackTactic{
-	newAttackTactic("TA0005", "Defense Evasion"),
-	newAttackTactic("TA0004", "Privilege Escalation"),
-}
-
-// The ATT&CK pages of the technique and the sub-technique, built once
-// rather than for every record written.
-var (
-	attackTechniqueRef    = attackTechniqueURL(attackTechniqueID)
-	attackSubtechniqueRef = attackTechniqueURL(rule.ESCU.Techniques[0].ID)
-)
-
-// attackTechniqueURL is the ATT&CK page of a technique or sub-technique:
-// T1484 → …/techniques/T1484/, T1484.002 → …/techniques/T1484/002/.
-func attackTechniqueURL(id string) string {
-	return attackBaseURL + "techniques/" + strings.ReplaceAll(id, ".", "/") + "/"
-}
-
-// attackTacticURL is the ATT&CK page of a tactic.
-func attackTacticURL(id string) string {
-	return attackBaseURL + "tactics/" + id + "/"
-}
-
-// riskBand is the severity band of an RBA risk score, as contentctl derives
-// an ESCU detection's severity from it (rba.py): 0–20 informational, 21–40
-// low, 41–60 medium, 61–80 high, 81–100 critical.
-type riskBand int
-
-const (
-	bandInformational riskBand = iota
-	bandLow
-	bandMedium
-	bandHigh
-	bandCritical
-)
-
-func riskBandOf(score int) riskBand {
-	switch {
-	case score <= 20:
-		return bandInformational
-	case score <= 40:
-		return bandLow
-	case score <= 60:
-		return bandMedium
-	case score <= 80:
-		return bandHigh
-	default:
-		return bandCritical
-	}
-}
-
-// elasticSeverity is the event.severity that Elastic's External Alerts rule
-// maps to the band's alert severity (21 low, 47 medium, 73 high, 99
-// critical). Elastic has no informational severity; that band maps to low.
-func (b riskBand) elasticSeverity() int64 {
-	return [...]int64{21, 21, 47, 73, 99}[b]
-}
-
-// known reports whether a row value is a value: not empty and not
-// fillnull's "0".
-func known(s string) bool {
-	return s != "" && s != rule.Fill
-}
-
-// parseIP reads src as an IP address, with or without a port ("1.2.3.4",
-// "2001:db8::1", "1.2.3.4:50000", "[2001:db8::1]:50000"), and returns it in
-// canonical form. A zoned IPv6 address is not accepted: Elasticsearch's ip
-// type has no zones.
-func parseIP(src string) (ip string, port int64, ok bool) {
-	if a, err := netip.ParseAddr(src); err == nil {
-		if a.Zone() != "" {
-			return "", 0, false
-		}
-		return a.String(), 0, true
-	}
-	if ap, err := netip.ParseAddrPort(src); err == nil && ap.Addr().Zone() == "" {
-		return ap.Addr().String(), int64(ap.Port()), true
-	}
-	return "", 0, false
-}
-
-// putStrs writes a string slice attribute.
-func putStrs(attrs pcommon.Map, key string, vals ...string) {
-	s := attrs.PutEmptySlice(key)
-	s.EnsureCapacity(len(vals))
-	for _, v := range vals {
-		s.AppendEmpty().SetStr(v)
-	}
 }

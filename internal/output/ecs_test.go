@@ -88,7 +88,7 @@ func goldenLogs(p output.Profile, c goldenCase) plog.Logs {
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(opened))
 	lr.Body().SetStr(`{"Workload":"AzureActiveDirectory","Operation":"` + c.row.Signature + `"}`)
 	lr.Attributes().PutStr("log.file.name", "audit.jsonl")
-	m := output.Match{Row: c.row, EventTime: first}
+	m := output.Match{Rule: rule.ESCU, Row: c.row, EventTime: first}
 	if len(c.partners) > 0 {
 		m.Partner = c.partners[0]
 	}
@@ -152,7 +152,7 @@ func detectionRecord(t *testing.T, profile string, opts output.Options, g *aggre
 }
 
 func TestECSKinds(t *testing.T) {
-	tag := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Row: fullRow, Partner: partner1, EventTime: first})
+	tag := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Rule: rule.ESCU, Row: fullRow, Partner: partner1, EventTime: first})
 	det := detectionRecord(t, output.ProfileECS, testOptions(), group(fullRow, []string{partner1, partner2})).Attributes().AsRaw()
 
 	assert.Equal(t, "event", tag["event.kind"], "a tagged record is an event")
@@ -197,7 +197,7 @@ func TestECSKinds(t *testing.T) {
 func TestECSVersion(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
-			tag := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Row: c.row, EventTime: first})
+			tag := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Rule: rule.ESCU, Row: c.row, EventTime: first})
 			det := detectionRecord(t, output.ProfileECS, testOptions(), group(c.row, c.partners)).Attributes().AsRaw()
 			assert.Equal(t, "9.4.0", tag["ecs.version"], "tagged record")
 			assert.Equal(t, "9.4.0", det["ecs.version"], "detection record")
@@ -208,7 +208,7 @@ func TestECSVersion(t *testing.T) {
 		if profile == output.ProfileECS {
 			continue
 		}
-		assert.NotContains(t, tagAttrs(t, profile, testOptions(), output.Match{Row: fullRow}), "ecs.version", profile)
+		assert.NotContains(t, tagAttrs(t, profile, testOptions(), output.Match{Rule: rule.ESCU, Row: fullRow}), "ecs.version", profile)
 	}
 }
 
@@ -229,7 +229,7 @@ func TestECSSource(t *testing.T) {
 		t.Run(tc.src, func(t *testing.T) {
 			row := fullRow
 			row.Src = tc.src
-			a := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Row: row})
+			a := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Rule: rule.ESCU, Row: row})
 			for k, v := range tc.want {
 				if v == nil {
 					assert.NotContains(t, a, k)
@@ -249,13 +249,13 @@ func TestECSFillnullOmitted(t *testing.T) {
 		assert.NotContains(t, det, k)
 	}
 	assert.Equal(t, "azure", det["cloud.provider"])
-	tag := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Row: fullRow})
+	tag := tagAttrs(t, output.ProfileECS, testOptions(), output.Match{Rule: rule.ESCU, Row: fullRow})
 	assert.NotContains(t, tag, "o365detect.partner_tenant.id")
 }
 
 func TestECSSeverityFollowsRiskScore(t *testing.T) {
 	for score, want := range map[int]int64{1: 21, 20: 21, 21: 21, 40: 21, 41: 47, 50: 47, 60: 47, 61: 73, 80: 73, 81: 99, 100: 99} {
-		a := tagAttrs(t, output.ProfileECS, output.Options{RiskScore: score}, output.Match{Row: fullRow})
+		a := tagAttrs(t, output.ProfileECS, output.Options{RiskScore: score}, output.Match{Rule: rule.ESCU, Row: fullRow})
 		assert.Equal(t, want, a["event.severity"], "risk score %d", score)
 		assert.Equal(t, float64(score), a["event.risk_score"])
 	}
@@ -264,7 +264,7 @@ func TestECSSeverityFollowsRiskScore(t *testing.T) {
 func TestECSTagKeepsOtherAttributes(t *testing.T) {
 	attrs := pcommon.NewMap()
 	attrs.PutStr("log.file.name", "audit.jsonl")
-	newProfile(t, output.ProfileECS, testOptions()).Tag(attrs, output.Match{Row: fullRow})
+	newProfile(t, output.ProfileECS, testOptions()).Tag(attrs, output.Match{Rule: rule.ESCU, Row: fullRow})
 	v, ok := attrs.Get("log.file.name")
 	require.True(t, ok)
 	assert.Equal(t, "audit.jsonl", v.Str())

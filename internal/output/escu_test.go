@@ -42,7 +42,7 @@ func rowAttrs() map[string]any {
 func TestTagKeepsOtherAttributes(t *testing.T) {
 	attrs := pcommon.NewMap()
 	attrs.PutStr("log.file.name", "audit.jsonl")
-	escuProfile(t).Tag(attrs, output.Match{Row: row, Partner: "partner-tenant"})
+	escuProfile(t).Tag(attrs, output.Match{Rule: rule.ESCU, Row: row, Partner: "partner-tenant"})
 
 	want := rowAttrs()
 	for k, v := range ruleAndRisk {
@@ -82,4 +82,12 @@ func escuProfile(t *testing.T) output.Profile {
 func TestUnknownProfile(t *testing.T) {
 	_, err := output.New("cef", output.Options{RiskScore: 50})
 	assert.ErrorContains(t, err, `unknown profile "cef"`)
+}
+
+// The row's attribute names are the rule's row fields.
+func TestRowAttributeNames(t *testing.T) {
+	assert.Equal(t, rule.RowFields, [rule.RowFieldCount]string{
+		output.AttrDest, output.AttrUser, output.AttrSrc, output.AttrVendorAccount,
+		output.AttrVendorProduct, output.AttrSignature, output.AttrSignatureID,
+	})
 }

@@ -1,13 +1,6 @@
 package output // import "github.com/o365detect/o365detect/internal/output"
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"hash"
-	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -50,12 +43,6 @@ const (
 	ocsfObservableResourceUID = 10
 )
 
-// Captions of severity_id 1–5 and risk_level_id 0–4, by risk band.
-var (
-	ocsfSeverity  = [...]string{"Informational", "Low", "Medium", "High", "Critical"}
-	ocsfRiskLevel = [...]string{"Info", "Low", "Medium", "High", "Critical"}
-)
-
 // The producer, in metadata.product.
 const (
 	ocsfProductName = "o365detect"
@@ -82,6 +69,7 @@ func newOCSF(opts Options) *ocsf {
 // finding is what a Detection Finding is made of.
 type finding struct {
 	kind        string
+	rule        *rule.Rule
 	row         *rule.Row
 	partners    []string
 	count       int64
@@ -97,7 +85,7 @@ func (w *ocsf) Tag(attrs pcommon.Map, m Match) {
 		partners = []string{m.Partner}
 	}
 	w.fill(attrs.PutEmptyMap(AttrOCSF), &finding{
-		kind: findingKindEvent, row: &m.Row, partners: partners,
+		kind: findingKindEvent, rule: m.Rule, row: &m.Row, partners: partners,
 		count: 1, first: m.EventTime, last: m.EventTime, time: m.EventTime,
 	})
 }
@@ -112,15 +100,40 @@ func (w *ocsf) Detection(lr plog.LogRecord, g *aggregate.Group) {
 		created = ts.AsTime()
 	}
 	w.fill(lr.Body().SetEmptyMap(), &finding{
-		kind: findingKindDetection, row: &g.Row, partners: g.Partners,
+		kind: findingKindDetection, rule: g.Rule, row: &g.Row, partners: g.Partners,
 		count: g.Count, first: g.First, last: g.Last, time: created, alert: true,
 	})
 	lr.Attributes().PutInt(AttrOCSFClassUID, ocsfClassUID)
 }
 
+// fill writes in as a Detection Finding. The order of the parts is the
+// order of the finding's keys, which the golden files pin.
 func (w *ocsf) fill(f pcommon.Map, in *finding) {
-	row := in.row
 	f.EnsureCapacity(32)
+	putClassification(f)
+	f.PutInt("severity_id", w.band.ocsfSeverityID())
+	f.PutStr("severity", w.band.ocsfSeverity())
+	f.PutInt("status_id", ocsfStatusIDNew)
+	f.PutStr("status", "New")
+	putTimes(f, in)
+	f.PutStr("message", in.rule.Message(in.row.User))
+	f.PutBool("is_alert", in.alert)
+	w.putRisk(f)
+	d := dataOf(in.rule)
+	putFindingInfo(f.PutEmptyMap("finding_info"), d, in)
+	// The observables are gathered from the evidences and resources as
+	// they are written.
+	obs := pcommon.NewSlice()
+	putEvidences(f, obs, in.row)
+	putResources(f, obs, in.partners)
+	putCloud(f.PutEmptyMap("cloud"), in.row)
+	if obs.Len() > 0 {
+		obs.MoveAndAppendTo(f.PutEmptySlice("observables"))
+	}
+	putMetadata(f.PutEmptyMap("metadata"))
+}
+
+func putClassification(f pcommon.Map) {
 	f.PutInt("activity_id", ocsfActivityID)
 	f.PutStr("activity_name", "Create")
 	f.PutInt("category_uid", ocsfCategoryUID)
@@ -129,56 +142,70 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 	f.PutStr("class_name", "Detection Finding")
 	f.PutInt("type_uid", ocsfTypeUID)
 	f.PutStr("type_name", "Detection Finding: Create")
-	f.PutInt("severity_id", int64(w.band)+1)
-	f.PutStr("severity", ocsfSeverity[w.band])
-	f.PutInt("status_id", ocsfStatusIDNew)
-	f.PutStr("status", "New")
+}
+
+func putTimes(f pcommon.Map, in *finding) {
 	f.PutInt("time", in.time.UnixMilli())
 	f.PutInt("start_time", in.first.UnixMilli())
 	f.PutInt("end_time", in.last.UnixMilli())
 	f.PutInt("duration", in.last.Sub(in.first).Milliseconds())
 	f.PutInt("count", in.count)
 	f.PutInt("timezone_offset", 0)
-	f.PutStr("message", rule.ESCU.Message(row.User))
-	f.PutBool("is_alert", in.alert)
-	f.PutInt("risk_score", w.riskScore)
-	f.PutInt("risk_level_id", int64(w.band))
-	f.PutStr("risk_level", ocsfRiskLevel[w.band])
+}
 
-	fi := f.PutEmptyMap("finding_info")
-	fi.PutStr("uid", findingUID(in.kind, row, in.first))
-	fi.PutStr("title", rule.ESCU.Name)
-	fi.PutStr("desc", ruleDescription)
-	putStrs(fi, "types", rule.ESCU.AnalyticStory)
+func (w *ocsf) putRisk(f pcommon.Map) {
+	f.PutInt("risk_score", w.riskScore)
+	f.PutInt("risk_level_id", w.band.ocsfRiskLevelID())
+	f.PutStr("risk_level", w.band.ocsfRiskLevel())
+}
+
+// putFindingInfo writes finding_info: the finding's identity, the analytic
+// (the rule) and its ATT&CK mapping.
+func putFindingInfo(fi pcommon.Map, d *ruleData, in *finding) {
+	r, row := in.rule, in.row
+	fi.PutStr("uid", findingUID(&d.namespace, in.kind, row, in.first))
+	fi.PutStr("title", r.Name)
+	fi.PutStr("desc", r.Description)
+	putStrs(fi, "types", r.AnalyticStory)
 	fi.PutInt("first_seen_time", in.first.UnixMilli())
 	fi.PutInt("last_seen_time", in.last.UnixMilli())
 	fi.PutInt("related_events_count", in.count)
 	an := fi.PutEmptyMap("analytic")
-	an.PutStr("name", rule.ESCU.Name)
-	an.PutStr("uid", rule.ESCU.ID)
+	an.PutStr("name", r.Name)
+	an.PutStr("uid", r.ID)
 	an.PutInt("type_id", ocsfAnalyticRule)
 	an.PutStr("type", "Rule")
-	an.PutStr("version", rule.ESCU.Version)
-	an.PutStr("category", rule.ESCU.Category)
-	// One attack per tactic: attack.tactic is a single object (tactics[]
-	// is deprecated), so a technique under two tactics is two attacks.
-	attacks := fi.PutEmptySlice("attacks")
-	attacks.EnsureCapacity(len(attackTactics))
-	for _, t := range attackTactics {
-		a := attacks.AppendEmpty().SetEmptyMap()
-		putAttackObject(a.PutEmptyMap("tactic"), t.id, t.name, t.url)
-		putAttackObject(a.PutEmptyMap("technique"), attackTechniqueID, attackTechniqueName, attackTechniqueRef)
-		putAttackObject(a.PutEmptyMap("sub_technique"), rule.ESCU.Techniques[0].ID, rule.ESCU.Techniques[0].Name, attackSubtechniqueRef)
-		a.PutStr("version", attackVersion)
-	}
+	an.PutStr("version", r.Version)
+	an.PutStr("category", r.Category)
+	putAttacks(fi.PutEmptySlice("attacks"), &d.attack)
 	if known(row.SignatureID) {
 		re := fi.PutEmptySlice("related_events").AppendEmpty().SetEmptyMap()
 		re.PutStr("uid", row.SignatureID)
 		re.PutStr("type", row.VendorProduct)
 	}
+}
 
-	// The evidence: who did it, from where, through which operation.
-	obs := pcommon.NewSlice()
+// putAttacks writes one attack per tactic and technique: attack.tactic is a
+// single object (tactics[] is deprecated), so a technique under two tactics
+// is two attacks.
+func putAttacks(attacks pcommon.Slice, m *attackMapping) {
+	attacks.EnsureCapacity(len(m.tactics) * len(m.pairs))
+	for _, t := range m.tactics {
+		for _, p := range m.pairs {
+			a := attacks.AppendEmpty().SetEmptyMap()
+			putAttackObject(a.PutEmptyMap("tactic"), t)
+			putAttackObject(a.PutEmptyMap("technique"), p.technique)
+			if p.sub != nil {
+				putAttackObject(a.PutEmptyMap("sub_technique"), *p.sub)
+			}
+			a.PutStr("version", rule.ATTACKVersion)
+		}
+	}
+}
+
+// putEvidences writes the evidence: who did it, from where, through which
+// operation.
+func putEvidences(f pcommon.Map, obs pcommon.Slice, row *rule.Row) {
 	ev := pcommon.NewMap()
 	if known(row.User) {
 		ev.PutEmptyMap("actor").PutEmptyMap("user").PutStr("name", row.User)
@@ -200,21 +227,25 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 	if ev.Len() > 0 {
 		ev.MoveTo(f.PutEmptySlice("evidences").AppendEmpty().SetEmptyMap())
 	}
+}
 
-	// The partner tenants added or deleted: the resources the change was
-	// about, and what an analyst checks first.
-	if len(in.partners) > 0 {
-		res := f.PutEmptySlice("resources")
-		res.EnsureCapacity(len(in.partners))
-		for _, p := range in.partners {
-			r := res.AppendEmpty().SetEmptyMap()
-			r.PutStr("uid", p)
-			r.PutStr("type", ocsfPartnerType)
-			putObservable(obs, "resources.uid", ocsfObservableResourceUID, "Resource UID", p)
-		}
+// putResources writes the partner tenants added or deleted: the resources
+// the change was about, and what an analyst checks first.
+func putResources(f pcommon.Map, obs pcommon.Slice, partners []string) {
+	if len(partners) == 0 {
+		return
 	}
+	res := f.PutEmptySlice("resources")
+	res.EnsureCapacity(len(partners))
+	for _, p := range partners {
+		r := res.AppendEmpty().SetEmptyMap()
+		r.PutStr("uid", p)
+		r.PutStr("type", ocsfPartnerType)
+		putObservable(obs, "resources.uid", ocsfObservableResourceUID, "Resource UID", p)
+	}
+}
 
-	cloud := f.PutEmptyMap("cloud")
+func putCloud(cloud pcommon.Map, row *rule.Row) {
 	cloud.PutStr("provider", ocsfCloudProvider)
 	if known(row.Dest) {
 		acct := cloud.PutEmptyMap("account")
@@ -222,11 +253,9 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 		acct.PutInt("type_id", ocsfM365Tenant)
 		acct.PutStr("type", "M365 Tenant")
 	}
-	if obs.Len() > 0 {
-		obs.MoveAndAppendTo(f.PutEmptySlice("observables"))
-	}
+}
 
-	md := f.PutEmptyMap("metadata")
+func putMetadata(md pcommon.Map) {
 	md.PutStr("version", OCSFVersion)
 	prod := md.PutEmptyMap("product")
 	prod.PutStr("name", ocsfProductName)
@@ -235,73 +264,10 @@ func (w *ocsf) fill(f pcommon.Map, in *finding) {
 	putStrs(md, "profiles", "cloud")
 }
 
-func putAttackObject(m pcommon.Map, uid, name, url string) {
-	m.PutStr("uid", uid)
-	m.PutStr("name", name)
-	m.PutStr("src_url", url)
-}
-
 func putObservable(obs pcommon.Slice, name string, typeID int64, typeName, value string) {
 	o := obs.AppendEmpty().SetEmptyMap()
 	o.PutStr("name", name)
 	o.PutInt("type_id", typeID)
 	o.PutStr("type", typeName)
 	o.PutStr("value", value)
-}
-
-// Kinds of finding, part of a finding's identity: the finding for one
-// tagged record and the aggregated detection starting at the same record
-// are different findings.
-const (
-	findingKindDetection = "detection"
-	findingKindEvent     = "event"
-)
-
-// escuNamespace is the ESCU detection id as 16 bytes, the namespace of
-// finding ids.
-var escuNamespace = func() []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(rule.ESCU.ID, "-", ""))
-	if err != nil || len(b) != 16 {
-		panic("output: rule.ESCU.ID is not a UUID: " + rule.ESCU.ID)
-	}
-	return b
-}()
-
-// findingUID identifies a finding: a name-based UUID (version 8, built from
-// SHA-256 as in RFC 9562 appendix B.2) of the kind, the seven row fields and
-// the first event time, in the ESCU detection's namespace. It is the same
-// for the same finding on every run and every collector: a detection emitted
-// again after a crash carries the id it had.
-func findingUID(kind string, row *rule.Row, first time.Time) string {
-	h := sha256.New()
-	h.Write(escuNamespace)
-	for _, s := range [...]string{
-		kind, row.Dest, row.User, row.Src, row.VendorAccount, row.VendorProduct, row.Signature, row.SignatureID,
-		strconv.FormatInt(first.UnixNano(), 10),
-	} {
-		writeField(h, s)
-	}
-	var sum [sha256.Size]byte
-	b := h.Sum(sum[:0])[:16]
-	b[6] = b[6]&0x0f | 0x80 // version 8
-	b[8] = b[8]&0x3f | 0x80 // variant 10
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
-	return string(out[:])
-}
-
-// writeField writes s length-prefixed, so that field boundaries cannot
-// shift between rows.
-func writeField(h hash.Hash, s string) {
-	var n [binary.MaxVarintLen64]byte
-	h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-	_, _ = io.WriteString(h, s)
 }

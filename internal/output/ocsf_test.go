@@ -129,7 +129,7 @@ func TestOCSFPartnersAndEvidence(t *testing.T) {
 
 func TestOCSFTagged(t *testing.T) {
 	eventTime := time.Date(2025, 3, 4, 10, 15, 30, 0, time.UTC)
-	f := ocsfTagged(t, output.Match{Row: fullRow, Partner: partner1, EventTime: eventTime})
+	f := ocsfTagged(t, output.Match{Rule: rule.ESCU, Row: fullRow, Partner: partner1, EventTime: eventTime})
 	assert.Equal(t, int64(1), f["count"])
 	assert.Equal(t, eventTime.UnixMilli(), f["time"])
 	assert.Equal(t, eventTime.UnixMilli(), f["start_time"])
@@ -142,7 +142,7 @@ func TestOCSFTagged(t *testing.T) {
 	lr := plog.NewLogRecord()
 	lr.Body().SetStr("raw")
 	lr.Attributes().PutStr("log.file.name", "audit.jsonl")
-	newProfile(t, output.ProfileOCSF, testOptions()).Tag(lr.Attributes(), output.Match{Row: fullRow})
+	newProfile(t, output.ProfileOCSF, testOptions()).Tag(lr.Attributes(), output.Match{Rule: rule.ESCU, Row: fullRow})
 	assert.Equal(t, "raw", lr.Body().Str())
 	assert.Equal(t, 2, lr.Attributes().Len())
 	assert.NotContains(t, lr.Attributes().AsRaw(), "ocsf.class_uid")
@@ -175,8 +175,7 @@ func TestOCSFFindingUID(t *testing.T) {
 	// Stable: not random, not tied to emission time, count or last time.
 	assert.Equal(t, base, det(fullRow, nil))
 	assert.Equal(t, base, det(fullRow, func(g *aggregate.Group) { g.Count, g.Last = 9, last.Add(time.Hour) }))
-	// Pinned (checked against an independent implementation), so a change in
-	// how it is built shows.
+	// Pinned, so that a change in how it is built shows.
 	assert.Equal(t, "92827443-3907-8e57-832d-ee75d5cc0321", base)
 	// Different rows and first times are different findings.
 	other := fullRow
@@ -190,7 +189,7 @@ func TestOCSFFindingUID(t *testing.T) {
 	assert.NotEqual(t, det(a, nil), det(b, nil))
 	// A tagged record's finding is not the detection's, even for a group of
 	// that one record.
-	tag := ocsfTagged(t, output.Match{Row: fullRow, EventTime: first})
+	tag := ocsfTagged(t, output.Match{Rule: rule.ESCU, Row: fullRow, EventTime: first})
 	assert.NotEqual(t, base, get(t, tag, "finding_info", "uid"))
 	assert.Regexp(t, uuidV8, get(t, tag, "finding_info", "uid"))
 }

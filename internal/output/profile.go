@@ -13,7 +13,9 @@ import (
 
 // Match is one matching record, as a profile tags it.
 type Match struct {
-	Row rule.Row
+	// Rule is the rule the record matched; it is required.
+	Rule *rule.Rule
+	Row  rule.Row
 	// Partner is the partner tenant added or deleted; "" when unknown.
 	Partner string
 	// EventTime is the record's _time.
@@ -22,11 +24,16 @@ type Match struct {
 
 // Profile writes the detection's results in one backend's vocabulary.
 type Profile interface {
-	// Tag adds the detection's attributes to a matching input record's
-	// attributes, leaving every other attribute as it was.
+	// Tag writes the detection's attributes onto a matching input record's
+	// attributes. An attribute of the same name as one it writes is
+	// replaced, its type included, so that the record's user, src, ... are
+	// the ones its risk object and finding were made of. Attributes it does
+	// not write are left as they were, among them those a profile leaves
+	// out for a value the row does not have (ecs's user.name for fillnull's
+	// "0", splunk's threat_object without a partner tenant).
 	Tag(attrs pcommon.Map, m Match)
-	// Detection fills lr, an empty record, with the detection record of g.
-	// The caller sets its timestamps, resource and scope.
+	// Detection fills lr, an empty record, with the detection record of g,
+	// for g.Rule. The caller sets its timestamps, resource and scope.
 	Detection(lr plog.LogRecord, g *aggregate.Group)
 }
 
@@ -72,4 +79,12 @@ func New(name string, opts Options) (Profile, error) {
 	default:
 		return nil, fmt.Errorf("unknown profile %q", name)
 	}
+}
+
+// markDetection sets what every profile's detection record carries besides
+// its fields: the event name and a WARN severity.
+func markDetection(lr plog.LogRecord) {
+	lr.SetEventName(EventName)
+	lr.SetSeverityNumber(plog.SeverityNumberWarn)
+	lr.SetSeverityText("WARN")
 }

@@ -31,7 +31,8 @@ const (
 )
 
 // SearchName is the name of ESCU's correlation search for the detection,
-// which ES writes as search_name (and source) on its risk events.
+// which ES writes as search_name (and source) on its risk events: the
+// default source of the splunk profile's detection records.
 var SearchName = rule.ESCU.SearchName
 
 // threatObjectType is the threat_object_type of a partner tenant id.
@@ -54,7 +55,7 @@ func (w *splunk) Tag(attrs pcommon.Map, m Match) {
 	// One growth of the attribute slice instead of one per doubling.
 	attrs.EnsureCapacity(attrs.Len() + 24)
 	putRow(attrs, &m.Row)
-	w.putRisk(attrs, m.Row.User)
+	w.putRisk(attrs, m.Rule, m.Row.User)
 	if m.Partner != "" {
 		attrs.PutStr(AttrThreatObject, m.Partner)
 		attrs.PutStr(AttrThreatObjectType, threatObjectType)
@@ -64,11 +65,11 @@ func (w *splunk) Tag(attrs pcommon.Map, m Match) {
 func (w *splunk) Detection(lr plog.LogRecord, g *aggregate.Group) {
 	markDetection(lr)
 	// HEC rejects an event without a body; the exporter drops it.
-	lr.Body().SetStr(rule.ESCU.Message(g.Row.User))
+	lr.Body().SetStr(g.Rule.Message(g.Row.User))
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(25)
 	putResultRow(attrs, g)
-	w.putRisk(attrs, g.Row.User)
+	w.putRisk(attrs, g.Rule, g.Row.User)
 	if len(g.Partners) > 0 {
 		// Multivalue threat_object and threat_object_type pair up by
 		// position, as in ES risk events.
@@ -90,23 +91,14 @@ func (w *splunk) Detection(lr plog.LogRecord, g *aggregate.Group) {
 // incident rules count (dc(annotations.mitre_attack.mitre_tactic_id)); ES
 // derives them from the technique when its own risk action writes the event,
 // and an event sent over HEC does not pass through that action.
-func (w *splunk) putRisk(attrs pcommon.Map, user string) {
+func (w *splunk) putRisk(attrs pcommon.Map, r *rule.Rule, user string) {
+	attack := &dataOf(r).attack
 	attrs.PutStr(AttrRiskObject, user)
-	attrs.PutStr(AttrRiskObjectType, rule.ESCU.RiskObjectType)
+	attrs.PutStr(AttrRiskObjectType, r.RiskObjectType)
 	attrs.PutInt(AttrRiskScore, w.riskScore)
-	attrs.PutStr(AttrRiskMessage, rule.ESCU.Message(user))
-	attrs.PutStr(AttrMitreTechniqueID, rule.ESCU.Techniques[0].ID)
-	tactics := attrs.PutEmptySlice(AttrMitreTacticID)
-	tactics.EnsureCapacity(len(attackTactics))
-	for _, t := range attackTactics {
-		tactics.AppendEmpty().SetStr(t.id)
-	}
-	attrs.PutStr(AttrAnalyticStory, rule.ESCU.AnalyticStory)
-	attrs.PutStr(AttrSearchName, SearchName)
-}
-
-func putIfSet(attrs pcommon.Map, key, val string) {
-	if val != "" {
-		attrs.PutStr(key, val)
-	}
+	attrs.PutStr(AttrRiskMessage, r.Message(user))
+	putStrOrStrs(attrs, AttrMitreTechniqueID, attack.techniqueIDs)
+	putStrs(attrs, AttrMitreTacticID, attack.tacticIDs...)
+	attrs.PutStr(AttrAnalyticStory, r.AnalyticStory)
+	attrs.PutStr(AttrSearchName, r.SearchName)
 }

@@ -13,7 +13,7 @@ import (
 var hecKeys = []string{"com.splunk.index", "com.splunk.source", "com.splunk.sourcetype"}
 
 func TestSplunkHECRoutingOnlyOnDetections(t *testing.T) {
-	tag := tagAttrs(t, output.ProfileSplunk, testOptions(), output.Match{Row: fullRow, Partner: partner1})
+	tag := tagAttrs(t, output.ProfileSplunk, testOptions(), output.Match{Rule: rule.ESCU, Row: fullRow, Partner: partner1})
 	for _, k := range hecKeys {
 		assert.NotContains(t, tag, k, "a tagged record keeps its own index")
 	}
@@ -57,7 +57,7 @@ func TestSplunkRiskEvent(t *testing.T) {
 }
 
 func TestSplunkTaggedThreatObject(t *testing.T) {
-	tag := tagAttrs(t, output.ProfileSplunk, testOptions(), output.Match{Row: fullRow, Partner: partner1})
+	tag := tagAttrs(t, output.ProfileSplunk, testOptions(), output.Match{Rule: rule.ESCU, Row: fullRow, Partner: partner1})
 	assert.Equal(t, partner1, tag["threat_object"], "one record, one partner: a single value")
 	assert.Equal(t, "other", tag["threat_object_type"])
 	assert.Equal(t, "ESCU - O365 Cross-Tenant Access Change - Rule", tag["search_name"])
@@ -65,7 +65,7 @@ func TestSplunkTaggedThreatObject(t *testing.T) {
 		assert.NotContains(t, tag, k)
 	}
 
-	tag = tagAttrs(t, output.ProfileSplunk, testOptions(), output.Match{Row: fullRow})
+	tag = tagAttrs(t, output.ProfileSplunk, testOptions(), output.Match{Rule: rule.ESCU, Row: fullRow})
 	assert.NotContains(t, tag, "threat_object")
 	assert.NotContains(t, tag, "threat_object_type")
 	det := detectionRecord(t, output.ProfileSplunk, testOptions(), group(fullRow, nil)).Attributes().AsRaw()
@@ -81,11 +81,11 @@ func TestSplunkKeepsFillnull(t *testing.T) {
 	assert.Equal(t, "0", det["dest"])
 }
 
-// The escu profile stays as it was: ESCU v7 declares no threat objects, and
-// it has no HEC routing.
+// The escu profile writes no partner and no HEC routing: ESCU v7 declares no
+// threat objects, and only the splunk profile routes.
 func TestESCUHasNoPartnerOrRouting(t *testing.T) {
 	det := detectionRecord(t, output.ProfileESCU, testOptions(), group(fullRow, []string{partner1})).Attributes().AsRaw()
-	tag := tagAttrs(t, output.ProfileESCU, testOptions(), output.Match{Row: fullRow, Partner: partner1})
+	tag := tagAttrs(t, output.ProfileESCU, testOptions(), output.Match{Rule: rule.ESCU, Row: fullRow, Partner: partner1})
 	for _, a := range []map[string]any{det, tag} {
 		for _, k := range append([]string{"threat_object", "threat_object_type", "search_name", "annotations.mitre_attack.mitre_tactic_id"}, hecKeys...) {
 			assert.NotContains(t, a, k)
