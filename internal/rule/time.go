@@ -3,6 +3,10 @@ package rule // import "github.com/o365detect/o365detect/internal/rule"
 import (
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/o365detect/o365detect/internal/record"
 )
 
 // TimeFormat is security_content_ctime's timeformat, %Y-%m-%dT%H:%M:%S.
@@ -119,4 +123,31 @@ func digits(s string) (int, bool) {
 
 func daysIn(m time.Month, year int) int {
 	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// EventTime is a Management Activity record's _time: its CreationTime, else
+// the log record's Timestamp, else its ObservedTimestamp, else the arrival
+// time.
+func EventTime(creationTime string, lr plog.LogRecord, arrived time.Time) time.Time {
+	if t, ok := ParseCreationTime(creationTime); ok {
+		return t
+	}
+	if ts := lr.Timestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	if ts := lr.ObservedTimestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	return arrived
+}
+
+// EntraEventTime is an Entra record's _time: activityDateTime, else the
+// diagnostic record's own time, else what EventTime falls back to. A
+// translated record carries no time of its own: its Timestamp is the
+// diagnostic record's time, so the order is the same in every shape.
+func EntraEventTime(e *record.EntraRecord, lr plog.LogRecord, arrived time.Time) time.Time {
+	if t, ok := ParseCreationTime(e.Time); ok {
+		return t
+	}
+	return EventTime(e.RecordTime, lr, arrived)
 }

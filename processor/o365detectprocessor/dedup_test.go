@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,19 +62,6 @@ func TestDedupCountsRepeatedDeliveriesOnce(t *testing.T) {
 	consume(t, h, first)
 	h.endWindow()
 	assert.Len(t, detections(h.sink), 3)
-}
-
-func TestDedupIsBounded(t *testing.T) {
-	d := newDedup(DedupConfig{Enabled: true, TTL: time.Hour, MaxIDs: 3})
-	for i := range 10 {
-		_, first := d.firstDelivery(fmt.Sprint(i), testNow)
-		assert.True(t, first)
-	}
-	assert.Len(t, d.seen, 3)
-	_, first := d.firstDelivery("9", testNow)
-	assert.False(t, first, "the newest are kept")
-	_, first = d.firstDelivery("0", testNow)
-	assert.True(t, first, "the oldest were forgotten")
 }
 
 func TestDedupStateSurvivesACrash(t *testing.T) {
@@ -158,22 +143,6 @@ func TestRetryOfRefusedBatch(t *testing.T) {
 	}
 }
 
-// TestDedupKeepsNoBody: a remembered Id is a substring of its record's body;
-// keeping that substring would keep the whole body alive for the TTL.
-func TestDedupKeepsNoBody(t *testing.T) {
-	body := `{"Id":"id-1","Pad":"` + strings.Repeat("x", 1<<16) + `"}`
-	id := body[7:11]
-	require.Equal(t, "id-1", id)
-	d := newDedup(DedupConfig{TTL: time.Hour, MaxIDs: 10})
-	kept, first := d.firstDelivery(id, testNow)
-	require.True(t, first)
-	assert.Equal(t, id, kept)
-	for s := range d.seen {
-		assert.NotSame(t, unsafe.StringData(id), unsafe.StringData(s), "the remembered Id is a copy")
-	}
-	assert.NotSame(t, unsafe.StringData(id), unsafe.StringData(kept), "and so is the one returned for the journal")
-}
-
 // TestEdgeTierJournalIsCompacted: an edge tier (emit_detections false) with
 // dedup and storage journals the Ids of every batch with a match and never
 // emits, so the window end must compact the journal by itself.
@@ -187,11 +156,11 @@ func TestEdgeTierJournalIsCompacted(t *testing.T) {
 		rec := match("alice@contoso.com", fmt.Sprint("id-", i), "2025-03-04T10:00:00")
 		require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
 	}
-	require.Equal(t, 100, p.journal.Len(), "one entry per batch until the window ends")
+	require.Equal(t, 100, p.engine.JournalEntries(), "one entry per batch until the window ends")
 	tick <- testNow
 	tick <- testNow
-	assert.Equal(t, 1, p.journal.Len(), "compacted to one entry of the remembered Ids")
-	assert.Len(t, p.dedup.snapshot(), 100)
+	assert.Equal(t, 1, p.engine.JournalEntries(), "compacted to one entry of the remembered Ids")
+	assert.Equal(t, 100, p.dedup.Len())
 	crash(p)
 
 	cfg2 := testConfig()
@@ -199,5 +168,5 @@ func TestEdgeTierJournalIsCompacted(t *testing.T) {
 	cfg2.Dedup = cfg.Dedup
 	p2, _, _ := startPersistent(t, client, cfg2)
 	t.Cleanup(func() { require.NoError(t, p2.Shutdown(context.Background())) })
-	assert.Len(t, p2.dedup.snapshot(), 100, "the compacted Ids survive a crash")
+	assert.Equal(t, 100, p2.dedup.Len(), "the compacted Ids survive a crash")
 }

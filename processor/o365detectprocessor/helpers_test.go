@@ -67,12 +67,10 @@ func newHarnessWith(t testing.TB, cfg *Config, set processor.Settings, next cons
 }
 
 // endWindow ends a window as a tick does, but in the test's goroutine, so
-// that nothing the test does next can race the flush. (Firing the ticker
-// twice and taking the second send as the end of the first flush started a
-// second flush, which could then run after the test's next step.)
+// that nothing the test does next can race the window end.
 // TestTickerEndsWindows covers the ticker itself.
 func (h *harness) endWindow() {
-	_ = h.p.flush(context.Background())
+	_ = h.p.endWindow(context.Background())
 }
 
 func testConfig() *Config {

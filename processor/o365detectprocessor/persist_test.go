@@ -22,10 +22,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/o365detect/o365detect/internal/aggregate"
 	"github.com/o365detect/o365detect/internal/journal"
 	"github.com/o365detect/o365detect/internal/journal/journaltest"
-	"github.com/o365detect/o365detect/internal/rule"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
@@ -152,7 +150,7 @@ func TestRefusedGroupsSurviveACrash(t *testing.T) {
 	p.now = func() time.Time { return testNow }
 	require.NoError(t, p.Start(context.Background(), storageHost{storageID: memStorage{client: client}}))
 	require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{match("alice@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
-	require.Error(t, p.flush(context.Background()), "refused, so kept and re-journaled")
+	require.Error(t, p.endWindow(context.Background()), "refused, so kept and re-journaled")
 	crash(p)
 
 	p2, sink, tick := startPersistent(t, client, testConfig())
@@ -258,54 +256,6 @@ func deepResource(depth int) pcommon.Resource {
 	return r
 }
 
-func TestUnencodableResourceIsJournaledEmpty(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		depth int
-		lost  bool
-	}{
-		{"shallow", 3, false},
-		// The depths around encoding/json's nesting limit of 10000, each
-		// map costing 4 levels in OTLP JSON.
-		{"deepest an entry can hold", 2498, false},
-		{"valid alone but too deep inside an entry", 2499, true},
-		{"too deep to write", 2600, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			plain := pcommon.NewResource()
-			plain.Attributes().PutStr("service.name", "o365-audit")
-			deep := deepResource(tc.depth)
-			at := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
-			groups := []*aggregate.Group{
-				{Rule: rule.ESCU, Row: rule.Row{User: "alice"}, Count: 1, First: at, Last: at, Opened: at, Resource: plain},
-				// Two groups sharing the deep resource: both lose it.
-				{Rule: rule.ESCU, Row: rule.Row{User: "bob"}, Count: 2, First: at, Last: at, Opened: at, Resource: deep},
-				{Rule: rule.ESCU, Row: rule.Row{User: "carol"}, Count: 3, First: at, Last: at, Opened: at, Resource: deep},
-			}
-			b, lost, err := encodeEntry(groups, []seenID{{ID: "x", Seen: 5}})
-			require.NoError(t, err, "one resource must not stop the whole entry")
-			got, ids, unread, err := decodeEntry(b)
-			require.NoError(t, err)
-			assert.Zero(t, unread)
-			assert.Equal(t, []seenID{{ID: "x", Seen: 5}}, ids)
-			require.Len(t, got, 3)
-			assert.Equal(t, plain.Attributes().AsRaw(), got[0].Resource.Attributes().AsRaw())
-			wantDeep := deep.Attributes().AsRaw()
-			if tc.lost {
-				assert.Equal(t, 2, lost)
-				wantDeep = map[string]any{}
-			} else {
-				assert.Zero(t, lost)
-			}
-			for i, g := range got[1:] {
-				assert.Equal(t, groups[i+1].Row, g.Row)
-				assert.Equal(t, groups[i+1].Count, g.Count)
-				assert.Equal(t, wantDeep, g.Resource.Attributes().AsRaw())
-			}
-		})
-	}
-}
-
 // oldEntry is an entry as written before unencodable resources were
 // replaced; the format has not changed, and such entries must still read.
 const oldEntry = `{"g":[{"k":["d","alice@contoso.com","s","va","vp","sig","1"],"c":2,"f":1741082400000000000,"l":1741082460000000000,"o":1741082400000000000,"p":["p"],` +
@@ -315,39 +265,6 @@ const oldEntry = `{"g":[{"k":["d","alice@contoso.com","s","va","vp","sig","1"],"
 func withResource(r string) string {
 	start := strings.Index(oldEntry, `"r":`) + len(`"r":`)
 	return oldEntry[:start] + r + `}],"i":[{"id":"x","t":5}]}`
-}
-
-func TestDecodeEntry(t *testing.T) {
-	require.Equal(t, oldEntry, withResource(`{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"o365-audit"}},{"key":"n","value":{"intValue":"7"}}]}}]}`))
-	for _, tc := range []struct {
-		name    string
-		entry   string
-		wantRes map[string]any
-		unread  int
-	}{
-		{"old entry", oldEntry, map[string]any{"service.name": "o365-audit", "n": int64(7)}, 0},
-		{"no resource logs", withResource(`{}`), map[string]any{}, 1},
-		{"two resource logs", withResource(`{"resourceLogs":[{},{}]}`), map[string]any{}, 1},
-		{"not OTLP", withResource(`{"resourceLogs":"x"}`), map[string]any{}, 1},
-		{"null", withResource(`null`), map[string]any{}, 1},
-		{"missing", strings.Replace(withResource(`null`), `,"r":null`, "", 1), map[string]any{}, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			groups, ids, unread, err := decodeEntry([]byte(tc.entry))
-			require.NoError(t, err, "one resource must not cost the whole entry")
-			assert.Equal(t, tc.unread, unread)
-			assert.Equal(t, []seenID{{ID: "x", Seen: 5}}, ids)
-			require.Len(t, groups, 1)
-			g := groups[0]
-			assert.Equal(t, rule.Row{Dest: "d", User: "alice@contoso.com", Src: "s", VendorAccount: "va", VendorProduct: "vp", Signature: "sig", SignatureID: "1"}, g.Row)
-			assert.Equal(t, int64(2), g.Count)
-			assert.Equal(t, time.Date(2025, 3, 4, 10, 1, 0, 0, time.UTC), g.Last)
-			assert.Equal(t, []string{"p"}, g.Partners)
-			assert.Equal(t, tc.wantRes, g.Resource.Attributes().AsRaw())
-		})
-	}
-	_, _, _, err := decodeEntry([]byte(`{"g":`))
-	assert.Error(t, err, "an entry that is not JSON is still unreadable as a whole")
 }
 
 func TestDeepResourceDoesNotStopJournaling(t *testing.T) {

@@ -10,55 +10,44 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/o365detect/o365detect/internal/aggregate"
-	"github.com/o365detect/o365detect/internal/journal"
+	"github.com/o365detect/o365detect/internal/dedup"
 	"github.com/o365detect/o365detect/internal/output"
-	"github.com/o365detect/o365detect/internal/record"
 	"github.com/o365detect/o365detect/internal/rule"
+	"github.com/o365detect/o365detect/internal/storageclient"
+	"github.com/o365detect/o365detect/internal/window"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
 // detectProcessor tags matching records as they pass and emits one detection
 // record per group at the end of each window.
+//
+// A record is read, and the rules turn it into hits (detector); each hit
+// not allowlisted is tagged on the record (profile), counted once per
+// record Id (dedup) and added to its group (engine). At a window end the
+// engine hands over the groups, which are sent as detection records and
+// settled with what the next consumer said.
 type detectProcessor struct {
 	id        component.ID
 	cfg       *Config
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
 	next      consumer.Logs
-	reader    *record.Reader
-	profile   output.Profile
-	allow     *allowlist
-	dedup     *dedup // nil unless enabled
-	// The sources read.
-	managementActivity bool
-	entra              bool
+
+	detector *rule.Detector
+	allow    *allowlist
+	dedup    *dedup.Cache // nil unless enabled
+	profile  output.Profile
+	engine   *window.Engine
 
 	// now and newTicker are replaced in tests to control time.
 	now       func() time.Time
 	newTicker func(time.Duration) (<-chan time.Time, func())
-
-	mu  sync.Mutex // guards agg, inflight and journal; never held while calling next
-	agg *aggregate.Aggregator
-	// inflight holds groups handed to next and not yet settled, so that a
-	// journal compaction meanwhile keeps them.
-	inflight map[uint64][]*aggregate.Group
-	// suppressed maps rows to the end of their suppression period.
-	suppressed map[rule.Row]time.Time
-	flightSeq  uint64
-	storage    storage.Client   // nil without a storage extension
-	journal    *journal.Journal // nil without a storage extension
-	// journalBehind is set when an append or compaction failed, so that the
-	// journal may lack open groups, and cleared by the next compaction that
-	// succeeds.
-	journalBehind bool
 
 	// batches recycles the scratch space of ConsumeLogs calls.
 	batches sync.Pool
@@ -66,8 +55,8 @@ type detectProcessor struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	shutdown sync.Once
-	// stopping is set once the final flush begins: there is no next window
-	// to retry in after it.
+	// stopping is set once the final window end begins: there is no next
+	// window to retry in after it.
 	stopping atomic.Bool
 }
 
@@ -84,30 +73,33 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 		return nil, err
 	}
 	p := &detectProcessor{
-		id:         set.ID,
-		cfg:        cfg,
-		logger:     set.Logger,
-		telemetry:  tb,
-		next:       next,
-		reader:     record.NewReader(cfg.SignatureIDField),
-		profile:    profile,
-		allow:      newAllowlist(cfg.Allowlist, cfg.AllowlistPresets, set.Logger),
-		now:        time.Now,
-		newTicker:  realTicker,
-		agg:        aggregate.New(),
-		inflight:   make(map[uint64][]*aggregate.Group),
-		suppressed: make(map[rule.Row]time.Time),
+		id:        set.ID,
+		cfg:       cfg,
+		logger:    set.Logger,
+		telemetry: tb,
+		next:      next,
+		detector: rule.NewDetector(rule.DetectorOptions{
+			SignatureIDField:   cfg.SignatureIDField,
+			ManagementActivity: slices.Contains(cfg.Sources, SourceManagementActivity),
+			Entra:              slices.Contains(cfg.Sources, SourceEntraID),
+		}),
+		allow:     newAllowlist(cfg.Allowlist, cfg.AllowlistPresets, set.Logger),
+		profile:   profile,
+		now:       time.Now,
+		newTicker: realTicker,
 	}
 	if cfg.Dedup.Enabled {
-		p.dedup = newDedup(cfg.Dedup)
+		p.dedup = dedup.New(cfg.Dedup.TTL, cfg.Dedup.MaxIDs)
 	}
-	p.managementActivity = slices.Contains(cfg.Sources, SourceManagementActivity)
-	p.entra = slices.Contains(cfg.Sources, SourceEntraID)
+	p.engine = window.New(window.Options{
+		MaxGroups:   cfg.MaxGroups,
+		Suppression: cfg.Suppression,
+		Dedup:       p.dedup,
+		Now:         func() time.Time { return p.now() },
+		Logger:      set.Logger,
+	})
 	err = tb.RegisterProcessorO365DetectGroupsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
-		p.mu.Lock()
-		n := p.agg.Len()
-		p.mu.Unlock()
-		o.Observe(int64(n))
+		o.Observe(int64(p.engine.OpenGroups()))
 		return nil
 	})
 	if err != nil {
@@ -127,12 +119,17 @@ func (p *detectProcessor) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: true}
 }
 
-// Start replays the journal, if any, and begins the window ticker. The
-// ticker's context is the processor's own, not Start's, which is only valid
-// during Start.
+// Start restores the open groups from storage, if configured, and begins
+// the window ticker. The ticker's context is the processor's own, not
+// Start's, which is only valid during Start.
 func (p *detectProcessor) Start(startCtx context.Context, host component.Host) error {
-	if p.cfg.Storage != nil {
-		if err := p.openJournal(startCtx, host); err != nil {
+	client, err := storageclient.Get(startCtx, host, p.cfg.Storage, component.KindProcessor, p.id)
+	if err != nil {
+		return err
+	}
+	if client != nil {
+		if err := p.engine.Restore(startCtx, client); err != nil {
+			_ = client.Close(startCtx)
 			return err
 		}
 	}
@@ -148,102 +145,11 @@ func (p *detectProcessor) Start(startCtx context.Context, host component.Host) e
 			case <-tick:
 				// Background, not ctx: an emission under way when Shutdown
 				// cancels ctx must not fail for that reason.
-				_ = p.flush(context.Background())
+				_ = p.endWindow(context.Background())
 			}
 		}
 	})
 	return nil
-}
-
-// Shutdown stops the ticker and emits every open group. Downstream is still
-// running at this point, so nothing is lost on a clean stop. It is safe
-// without Start and when called again.
-func (p *detectProcessor) Shutdown(context.Context) error {
-	var err error
-	p.shutdown.Do(func() {
-		if p.cancel != nil {
-			p.cancel()
-			p.wg.Wait()
-		}
-		p.stopping.Store(true)
-		err = p.flush(context.Background())
-		p.mu.Lock()
-		client := p.storage
-		if p.journalHolds() {
-			// What is still open was refused by the final flush and is kept
-			// in the journal for the restart; a batch arriving after
-			// Shutdown must not emit it again, or report it lost.
-			p.agg.Drain()
-		}
-		// Nothing may journal into a closed client.
-		p.storage, p.journal = nil, nil
-		p.mu.Unlock()
-		if client != nil {
-			err = errors.Join(err, client.Close(context.Background()))
-		}
-		p.telemetry.Shutdown()
-	})
-	return err
-}
-
-// batch collects one ConsumeLogs call's outcomes, so that the shared state
-// is locked (and journaled) once per batch, not once per record.
-type batch struct {
-	arrived time.Time
-	counts  batchCounts
-	rec     record.Record
-	entra   []record.EntraRecord // reused across the batch's records
-	adds    []pendingAdd         // the batch's matches, counted at commit
-	// res is the resource of the records being inspected; resCopy, made
-	// on its first match, is shared by the groups those records open.
-	res     pcommon.Resource
-	resCopy *pcommon.Resource
-	ids     []seenID // Ids remembered for de-duplication
-}
-
-// getBatch returns an empty batch whose slices keep the capacity earlier
-// calls grew them to, so that a steady stream of matches does not regrow
-// them on every call.
-func (p *detectProcessor) getBatch() *batch {
-	b, _ := p.batches.Get().(*batch)
-	if b == nil {
-		b = &batch{}
-	}
-	b.arrived = p.now()
-	return b
-}
-
-// putBatch empties b, dropping every reference into the call's records so
-// that the pool holds no record memory alive, and recycles it.
-func (p *detectProcessor) putBatch(b *batch) {
-	ids := b.rec.ActorIDs[:cap(b.rec.ActorIDs)]
-	clear(ids)
-	clear(b.entra[:cap(b.entra)])
-	clear(b.adds)
-	clear(b.ids)
-	*b = batch{
-		rec:   record.Record{ActorIDs: ids[:0]},
-		entra: b.entra[:0],
-		adds:  b.adds[:0],
-		ids:   b.ids[:0],
-	}
-	p.batches.Put(b)
-}
-
-// setResource starts the records of another resource.
-func (b *batch) setResource(res pcommon.Resource) {
-	b.res, b.resCopy = res, nil
-}
-
-// resourceCopy returns a copy of the current resource, made once per
-// resource and batch however many groups its records open.
-func (b *batch) resourceCopy() pcommon.Resource {
-	if b.resCopy == nil {
-		c := pcommon.NewResource()
-		b.res.CopyTo(c)
-		b.resCopy = &c
-	}
-	return *b.resCopy
 }
 
 // ConsumeLogs inspects every record, tags the matches and counts them into
@@ -282,11 +188,14 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	}
 
 	b.counts.record(ctx, p.telemetry)
-	p.commit(ctx, b)
+	// Counted into the groups once per batch: one lock, one journal entry.
+	for _, em := range p.engine.Add(b.adds, b.ids, b.arrived) {
+		_ = p.emit(ctx, em) // max_groups reached
+	}
 	if p.stopping.Load() {
 		// After Shutdown no window ends again: what this batch counted is
 		// emitted now rather than left in groups nobody will emit.
-		_ = p.flush(ctx)
+		_ = p.endWindow(ctx)
 	}
 	if rls.Len() == 0 && p.cfg.Passthrough != PassthroughAll {
 		return nil
@@ -294,62 +203,122 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return p.next.ConsumeLogs(ctx, ld)
 }
 
-// pendingAdd is one match waiting to be counted into its group.
-type pendingAdd struct {
-	row       rule.Row
-	eventTime time.Time
-	partner   string
-	resource  pcommon.Resource
-}
-
-// flight is a set of groups drained for emission. Draining and registering
-// them as in flight happen under one lock, so that a journal compaction in
-// between can never leave them out.
-type flight struct {
-	id     uint64
-	groups []*aggregate.Group
-}
-
-// commit counts a batch's matches into their groups under one lock,
-// journaling them first so the journal always covers the open groups.
-// Reaching max_groups drains every open group for emission at once rather
-// than dropping any; the emission happens after the lock is released.
-func (p *detectProcessor) commit(ctx context.Context, b *batch) {
-	if len(b.adds) == 0 && len(b.ids) == 0 {
-		return
+// inspect runs the rules on one log record and reports whether it held a
+// hit that is not allowlisted. A record is tagged with its first such hit;
+// every hit counts into its own group.
+func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
+	hits, invalid := p.detector.Detect(&b.buffers, lr, b.res, b.arrived, b.hits[:0])
+	b.hits = hits
+	if invalid {
+		b.counts.invalid++
+		if ce := p.logger.Check(zap.DebugLevel, "record looked like a cross-tenant access change but is not valid JSON; passed through untouched"); ce != nil {
+			ce.Write(zap.Int("body_bytes", len(lr.Body().AsString())))
+		}
+		return false
 	}
-	var full []flight
-	p.mu.Lock()
-	if p.journal != nil {
-		p.appendJournal(journalGroups(b.adds, b.arrived), b.ids)
-	}
-	for i := range b.adds {
-		a := &b.adds[i]
-		p.agg.Add(rule.ESCU, a.row, a.eventTime, b.arrived, a.resource, a.partner)
-		if p.agg.Len() >= p.cfg.MaxGroups {
-			full = append(full, p.takeOff(p.agg.Drain()))
+	tagged := false
+	for i := range hits {
+		if p.accept(b, lr, &hits[i], tagged) {
+			tagged = true
 		}
 	}
-	p.mu.Unlock()
-	for _, f := range full {
-		_ = p.emit(ctx, f)
-	}
+	return tagged
 }
 
-// flush emits every open group: the end of a window.
-func (p *detectProcessor) flush(ctx context.Context) error {
-	p.mu.Lock()
-	groups := p.agg.Drain()
-	if p.cfg.Suppression > 0 && !p.stopping.Load() {
-		groups = p.holdSuppressed(groups)
+// accept applies the filter macro's tuning to a hit, tags the record (unless
+// an earlier hit did) and counts the hit, once per record Id when
+// de-duplication is on.
+func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *rule.Hit, tagged bool) bool {
+	if p.allow.allows(subject{user: h.Row.User, partner: h.Partner, appIDs: h.AppIDs}, b.arrived) {
+		b.counts.allowlisted++
+		return false
 	}
-	f := p.takeOff(groups)
-	if len(f.groups) == 0 && p.journal != nil && p.journal.Len() > 1 {
-		// Only an emission compacts the journal, and there is none: an
-		// edge tier (emit_detections false) with dedup journals Ids every
-		// batch and never emits, and held groups may be all there is.
-		p.compactJournal()
+	if !tagged {
+		p.profile.Tag(lr.Attributes(), output.Match{Rule: h.Rule, Row: h.Row, Partner: h.Partner, EventTime: h.EventTime})
 	}
-	p.mu.Unlock()
-	return p.emit(ctx, f)
+	if p.dedup != nil && h.ID != "" {
+		seen, first := p.dedup.FirstDelivery(h.ID, b.arrived)
+		if !first {
+			// Still a match, so tagged and forwarded like one, but already
+			// counted. This is also how a caller's retry of a batch the next
+			// consumer refused comes back: dropping it here would lose the
+			// record the first attempt never delivered.
+			b.counts.duplicates++
+			return true
+		}
+		b.ids = append(b.ids, seen)
+	}
+	b.counts.matched++
+	if p.cfg.EmitDetections {
+		b.adds = append(b.adds, window.Hit{Rule: h.Rule, Row: h.Row, EventTime: h.EventTime, Partner: h.Partner, Resource: b.resourceCopy()})
+	}
+	return true
+}
+
+// endWindow emits the groups the engine hands over at a window end.
+func (p *detectProcessor) endWindow(ctx context.Context) error {
+	return p.emit(ctx, p.engine.EndWindow(p.stopping.Load()))
+}
+
+// emit sends one detection record per group to the next consumer and
+// settles the emission with the engine: delivered, retried at the next
+// window (a retryable refusal), or dropped (a permanent one, or a refusal
+// at shutdown with no journal to keep the groups).
+func (p *detectProcessor) emit(ctx context.Context, em window.Emission) error {
+	if len(em.Groups) == 0 {
+		return nil
+	}
+	err := p.next.ConsumeLogs(ctx, p.detectionRecords(em.Groups))
+	n := len(em.Groups)
+	outcome := window.Retry
+	switch {
+	case err == nil:
+		outcome = window.Delivered
+		p.telemetry.ProcessorO365DetectDetectionsEmitted.Add(ctx, int64(n))
+	case consumererror.IsPermanent(err):
+		outcome = window.Dropped
+		p.logger.Error("next consumer permanently refused detection records; they are lost",
+			zap.Int("detections", n), zap.Error(err))
+	case p.stopping.Load() && !p.engine.Journaled():
+		outcome = window.Dropped
+		p.logger.Error("next consumer refused detection records during shutdown, and no journal holds them (no storage, or a journal write failed); they are lost",
+			zap.Int("detections", n), zap.Error(err))
+	case p.stopping.Load():
+		p.logger.Warn("next consumer refused detection records during shutdown; they stay in storage and are emitted after the restart",
+			zap.Int("detections", n), zap.Error(err))
+	default:
+		p.logger.Warn("next consumer refused detection records; they will be retried at the next window",
+			zap.Int("detections", n), zap.Error(err))
+	}
+	dropped := 0
+	if outcome == window.Dropped {
+		dropped = n
+	}
+	if overflow := p.engine.Settle(em, outcome); overflow > 0 {
+		dropped = overflow
+		p.logger.Error("retry buffer is full (max_groups); detection records are lost",
+			zap.Int("detections", overflow), zap.Int("max_groups", p.cfg.MaxGroups))
+	}
+	if dropped > 0 {
+		p.telemetry.ProcessorO365DetectDetectionsDropped.Add(ctx, int64(dropped))
+	}
+	return err
+}
+
+// Shutdown stops the ticker and emits every open group, the suppressed
+// ones too. Downstream is still running at this point, so nothing is lost
+// on a clean stop; what it refuses stays in the journal for the restart,
+// if there is one. It is safe without Start and when called again.
+func (p *detectProcessor) Shutdown(context.Context) error {
+	var err error
+	p.shutdown.Do(func() {
+		if p.cancel != nil {
+			p.cancel()
+			p.wg.Wait()
+		}
+		p.stopping.Store(true)
+		err = errors.Join(p.endWindow(context.Background()), p.engine.Close(context.Background()))
+		p.telemetry.Shutdown()
+	})
+	return err
 }

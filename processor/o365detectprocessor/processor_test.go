@@ -141,9 +141,7 @@ func TestMaxGroupsWithinOneBatch(t *testing.T) {
 	}
 	consume(t, h, lines...)
 	assert.Len(t, detections(h.sink), 6, "each time the open groups reach max_groups they are emitted, mid-batch too")
-	h.p.mu.Lock()
-	assert.Equal(t, 1, h.p.agg.Len())
-	h.p.mu.Unlock()
+	assert.Equal(t, 1, h.p.engine.OpenGroups())
 	h.endWindow()
 	assert.Len(t, detections(h.sink), 7)
 }
@@ -336,9 +334,7 @@ func TestRetryBufferIsBounded(t *testing.T) {
 	for i := range 10 {
 		consume(t, h, match(fmt.Sprintf("u%d@contoso.com", i), fmt.Sprint(i), "2025-03-04T10:00:00"))
 	}
-	h.p.mu.Lock()
-	open := h.p.agg.Len()
-	h.p.mu.Unlock()
+	open := h.p.engine.OpenGroups()
 	assert.LessOrEqual(t, open, cfg.MaxGroups)
 	var dropped int64
 	m, err := tel.GetMetric("otelcol_processor_o365_detect_detections_dropped")
@@ -448,9 +444,9 @@ func TestSuppressedRowsFlushOnShutdown(t *testing.T) {
 	require.NoError(t, err)
 	rec := match("alice@contoso.com", "1", "2025-03-04T10:00:00")
 	require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
-	require.NoError(t, p.flush(context.Background()))
+	require.NoError(t, p.endWindow(context.Background()))
 	require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{rec}, shapeString)))
-	require.NoError(t, p.flush(context.Background()))
+	require.NoError(t, p.endWindow(context.Background()))
 	require.Len(t, detections(sink), 1, "held")
 	require.NoError(t, p.Shutdown(context.Background()))
 	assert.Len(t, detections(sink), 2, "a clean stop emits held rows too")
@@ -466,9 +462,7 @@ func TestConsumeAfterShutdown(t *testing.T) {
 	dets := detections(h.sink)
 	require.Len(t, dets, 1, "emitted at once")
 	assert.Equal(t, "late@contoso.com", dets[0].Attributes().AsRaw()["user"])
-	h.p.mu.Lock()
-	defer h.p.mu.Unlock()
-	assert.Zero(t, h.p.agg.Len())
+	assert.Zero(t, h.p.engine.OpenGroups())
 }
 
 // TestTickerEndsWindows: every tick of the window ticker flushes the open

@@ -1,0 +1,22 @@
+package record
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestReleaseKeepsNoRecordMemory: after Release no string in the buffers'
+// capacity still points into a record, and the capacity is kept.
+func TestReleaseKeepsNoRecordMemory(t *testing.T) {
+	var b Buffers
+	b.Record.ActorIDs = append(b.Record.ActorIDs, "alice", "bob")
+	b.Record.Operation = Value{Text: "op", Kind: String}
+	b.Entra = append(b.Entra, EntraRecord{ID: "x", UPN: "alice"})
+	b.Release()
+	assert.Equal(t, Record{ActorIDs: b.Record.ActorIDs}, b.Record)
+	assert.Empty(t, b.Record.ActorIDs)
+	assert.Empty(t, b.Entra)
+	assert.Equal(t, []string{"", ""}, b.Record.ActorIDs[:2], "the ids behind the length are cleared")
+	assert.Equal(t, EntraRecord{}, b.Entra[:1][0], "and so are the Entra records")
+}
