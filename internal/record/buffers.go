@@ -13,7 +13,9 @@ type Buffers struct {
 func (b *Buffers) Release() {
 	ids := b.Record.ActorIDs[:cap(b.Record.ActorIDs)]
 	clear(ids)
+	props := b.Record.Properties[:cap(b.Record.Properties)]
+	clear(props)
 	entra := b.Entra[:cap(b.Entra)]
 	clear(entra)
-	*b = Buffers{Record: Record{ActorIDs: ids[:0]}, Entra: entra[:0]}
+	*b = Buffers{Record: Record{ActorIDs: ids[:0], Properties: props[:0]}, Entra: entra[:0]}
 }

@@ -12,10 +12,13 @@ func TestReleaseKeepsNoRecordMemory(t *testing.T) {
 	var b Buffers
 	b.Record.ActorIDs = append(b.Record.ActorIDs, "alice", "bob")
 	b.Record.Operation = Value{Text: "op", Kind: String}
+	b.Record.Properties = append(b.Record.Properties, Property{Name: "tenantId", NewValue: "x"})
 	b.Entra = append(b.Entra, EntraRecord{ID: "x", UPN: "alice"})
 	b.Release()
-	assert.Equal(t, Record{ActorIDs: b.Record.ActorIDs}, b.Record)
+	assert.Equal(t, Record{ActorIDs: b.Record.ActorIDs, Properties: b.Record.Properties}, b.Record)
 	assert.Empty(t, b.Record.ActorIDs)
+	assert.Empty(t, b.Record.Properties)
+	assert.Equal(t, Property{}, b.Record.Properties[:1][0], "and the properties")
 	assert.Empty(t, b.Entra)
 	assert.Equal(t, []string{"", ""}, b.Record.ActorIDs[:2], "the ids behind the length are cleared")
 	assert.Equal(t, EntraRecord{}, b.Entra[:1][0], "and so are the Entra records")

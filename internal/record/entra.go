@@ -46,6 +46,13 @@ type EntraRecord struct {
 	// property's values, decoded from their JSON encoding.
 	PartnerTenantNew string
 	PartnerTenantOld string
+	// UserID is initiatedBy.user.id; AppDisplayName initiatedBy.app's
+	// displayName.
+	UserID         string
+	AppDisplayName string
+	// Properties holds the modifiedProperties of every target resource,
+	// target by target, each with its target's type.
+	Properties []Property
 }
 
 // ReadEntra appends to out the Entra audit records a log record holds. A

@@ -60,6 +60,25 @@ type Record struct {
 	// added or deleted.
 	PartnerTenantNew string
 	PartnerTenantOld string
+	// Properties holds every ModifiedProperties element, in order.
+	Properties []Property
+}
+
+// Property is one modified property of an audit record: a
+// ModifiedProperties element of a Management Activity record, or a
+// modifiedProperties element of an Entra record's target resource.
+type Property struct {
+	// TargetType is the type of the Entra target resource the property
+	// belongs to ("Policy", ...). A Management Activity record's
+	// ModifiedProperties stand apart from its targets: "" there.
+	TargetType string
+	// Name is the property's Name (displayName in Entra records).
+	Name string
+	// OldValue and NewValue are the values as the record holds them,
+	// which for these properties is JSON text inside a JSON string:
+	// "\"<guid>\"" decodes to "<guid>" with its quotes.
+	OldValue string
+	NewValue string
 }
 
 // fieldFor returns the field that a top-level key's value is read into as
@@ -94,8 +113,8 @@ func (r *Record) fieldFor(key string) *Value {
 // the IDs; clearing the array up to its capacity releases the IDs and keeps
 // the capacity.
 func (r *Record) Reset() {
-	ids := r.ActorIDs[:0]
-	*r = Record{ActorIDs: ids}
+	ids, props := r.ActorIDs[:0], r.Properties[:0]
+	*r = Record{ActorIDs: ids, Properties: props}
 }
 
 // Status is the outcome of reading one log record.
