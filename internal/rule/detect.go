@@ -13,7 +13,7 @@ import (
 type Hit struct {
 	Rule *Rule
 	Row  Row
-	// Partner is the partner tenant added or deleted; "" when unknown.
+	// Partner is the partner tenant the change concerns; "" when unknown.
 	Partner string
 	// EventTime is the record's _time.
 	EventTime time.Time
@@ -25,35 +25,37 @@ type Hit struct {
 	AppIDs []string
 }
 
-// Detector finds the hits of the rules in log records of the sources it
-// reads. It is safe for concurrent use; the caller brings the buffers.
+// Detector finds the hits of the configured rules in log records of the
+// sources it reads. It is safe for concurrent use; the caller brings the
+// buffers.
 type Detector struct {
-	reader             *record.Reader
-	managementActivity bool
-	entra              bool
-	// useSignatureID is false when no signature ID field is configured:
-	// signature_id is then "0" for every source.
-	useSignatureID bool
+	reader *record.Reader
+	rules  []*Rule
+	opts   DetectorOptions
 }
 
 // DetectorOptions configures a Detector.
 type DetectorOptions struct {
+	// Rules are the rules run, in catalogue order; none means ESCU's.
+	Rules []*Rule
 	// SignatureIDField is the Management Activity field read into
 	// signature_id; "" reads none.
 	SignatureIDField string
 	// ManagementActivity and Entra choose the sources read.
 	ManagementActivity bool
 	Entra              bool
+	// ExpectedPartnerTenants is Sentinel's ExpectedTenantIDs: partners
+	// whose addition Organization Added does not report.
+	ExpectedPartnerTenants []string
 }
 
 // NewDetector returns a Detector.
 func NewDetector(o DetectorOptions) *Detector {
-	return &Detector{
-		reader:             record.NewReader(o.SignatureIDField),
-		managementActivity: o.ManagementActivity,
-		entra:              o.Entra,
-		useSignatureID:     o.SignatureIDField != "",
+	rules := o.Rules
+	if len(rules) == 0 {
+		rules = []*Rule{ESCU}
 	}
+	return &Detector{reader: record.NewReader(o.SignatureIDField), rules: rules, opts: o}
 }
 
 // Detect appends the hits in lr to hits and returns them. res is lr's
@@ -63,46 +65,140 @@ func NewDetector(o DetectorOptions) *Detector {
 func (d *Detector) Detect(buf *record.Buffers, lr plog.LogRecord, res pcommon.Resource, arrived time.Time, hits []Hit) (_ []Hit, invalid bool) {
 	rec := &buf.Record
 	status := record.NotCandidate
-	if d.managementActivity {
+	if d.opts.ManagementActivity {
 		status = d.reader.Read(lr, rec)
 	}
 	switch status {
 	case record.Invalid:
 		return hits, true
 	case record.Decoded:
-		if Match(rec) {
-			return append(hits, Hit{
-				Rule:      ESCU,
-				Row:       NewRow(rec),
-				Partner:   PartnerTenant(rec),
-				EventTime: EventTime(rec.CreationTime.Str(), lr, arrived),
-				ID:        rec.ID.Str(),
-				AppIDs:    rec.ActorIDs,
-			}), false
+		n := len(hits)
+		d.managementActivityHits(rec, lr, arrived, &hits)
+		if len(hits) > n {
+			return hits, false
 		}
 	}
-	if !d.entra {
+	if !d.opts.Entra {
 		return hits, false
 	}
 	// A text the Management Activity prefilter rejected has been scanned
 	// once already; ReadEntra then skips the scan they share.
-	buf.Entra, status = d.reader.ReadEntra(lr, res, buf.Entra[:0], status == record.NotCandidate && d.managementActivity)
+	buf.Entra, status = d.reader.ReadEntra(lr, res, buf.Entra[:0], status == record.NotCandidate && d.opts.ManagementActivity)
 	if status == record.Invalid {
 		return hits, true
 	}
 	for i := range buf.Entra {
-		e := &buf.Entra[i]
-		if !MatchEntra(e) {
-			continue
-		}
-		hits = append(hits, Hit{
-			Rule:      ESCU,
-			Row:       NewEntraRow(e, d.useSignatureID),
-			Partner:   EntraPartnerTenant(e),
-			EventTime: EntraEventTime(e, lr, arrived),
-			ID:        e.ID,
-			AppIDs:    []string{e.AppID},
-		})
+		d.entraHits(&buf.Entra[i], lr, arrived, &hits)
 	}
 	return hits, false
+}
+
+// managementActivityHits appends the hits of a Management Activity record.
+// Every rule reads the Entra ID workload only: the search's
+// Workload=AzureActiveDirectory, and the Unified Audit Log's copy of the
+// Entra audit log that Sentinel's rules read.
+func (d *Detector) managementActivityHits(rec *record.Record, lr plog.LogRecord, arrived time.Time, hits *[]Hit) {
+	if rec.Workload.Kind != record.String || !record.EqualFoldASCII(rec.Workload.Text, Workload) || rec.Operation.Kind != record.String {
+		return
+	}
+	c := change{activity: rec.Operation.Text, props: rec.Properties, partnerNew: rec.PartnerTenantNew, partnerOld: rec.PartnerTenantOld}
+	var row Row
+	for _, r := range d.rules {
+		if !r.matchesOperation(c.activity) {
+			continue
+		}
+		partner, ok := r.condition(c, &d.opts)
+		if !ok {
+			continue
+		}
+		if row == (Row{}) {
+			row = NewRow(rec)
+		}
+		*hits = append(*hits, Hit{
+			Rule:      r,
+			Row:       row,
+			Partner:   partner,
+			EventTime: EventTime(rec.CreationTime.Str(), lr, arrived),
+			ID:        rec.ID.Str(),
+			AppIDs:    rec.ActorIDs,
+		})
+	}
+}
+
+// entraHits appends the hits of an Entra audit record.
+func (d *Detector) entraHits(e *record.EntraRecord, lr plog.LogRecord, arrived time.Time, hits *[]Hit) {
+	if e.Activity.Kind != record.String {
+		return
+	}
+	c := change{activity: e.Activity.Text, props: e.Properties, entra: true, partnerNew: e.PartnerTenantNew, partnerOld: e.PartnerTenantOld}
+	var row Row
+	var appIDs []string
+	for _, r := range d.rules {
+		if !r.matchesActivity(c.activity) {
+			continue
+		}
+		partner, ok := r.condition(c, &d.opts)
+		if !ok {
+			continue
+		}
+		if row == (Row{}) {
+			row = NewEntraRow(e, d.opts.SignatureIDField != "")
+			appIDs = []string{e.AppID}
+		}
+		*hits = append(*hits, Hit{
+			Rule:      r,
+			Row:       row,
+			Partner:   partner,
+			EventTime: EntraEventTime(e, lr, arrived),
+			ID:        e.ID,
+			AppIDs:    appIDs,
+		})
+	}
+}
+
+// matchesOperation reports whether a Management Activity Operation is one
+// of the rule's activities: the activity with its period, as a whole value
+// in any case, as the search's IN compares; or, for a rule written in KQL,
+// the activity as a phrase (has), which the period does not disturb.
+func (r *Rule) matchesOperation(op string) bool {
+	if r.phrase {
+		return r.matchesActivity(op)
+	}
+	for _, a := range r.Activities {
+		if len(op) == len(a)+1 && op[len(a)] == '.' && record.EqualFoldASCII(op[:len(a)], a) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchesActivity reports whether an Entra activityDisplayName is one of
+// the rule's activities: as a whole value in any case, or for a KQL rule
+// as a phrase of whole terms (has).
+func (r *Rule) matchesActivity(activity string) bool {
+	for _, a := range r.Activities {
+		if r.phrase && hasPhrase(activity, a) || !r.phrase && record.EqualFoldASCII(activity, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// DedupKey is the key under which a hit is de-duplicated: each rule counts
+// a record once. ESCU's key is the record's Id alone, as journals written
+// before there were other rules hold it.
+func (h *Hit) DedupKey() string {
+	if h.Rule == ESCU || h.ID == "" {
+		return h.ID
+	}
+	return h.Rule.ID + "/" + h.ID
+}
+
+// Keys returns the configuration names of rules.
+func Keys(rules []*Rule) []string {
+	keys := make([]string, len(rules))
+	for i, r := range rules {
+		keys[i] = r.Key
+	}
+	return keys
 }

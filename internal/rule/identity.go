@@ -3,6 +3,8 @@ package rule // import "github.com/o365detect/o365detect/internal/rule"
 // Rule is a detection's identity and how its results are reported. It is
 // declared once per detection; every output profile writes it from here.
 type Rule struct {
+	// Key is the rule's name in the processor's rules setting.
+	Key string
 	// Name, ID and Version are the rule's as its source ships it.
 	Name    string
 	ID      string
@@ -28,6 +30,22 @@ type Rule struct {
 	RiskObjectType string
 	// Message is the RBA risk message for a row's user.
 	Message func(user string) string
+	// Severity is the rule's severity as its source states it, and
+	// RiskScore the score of that severity's band.
+	Severity  string
+	RiskScore int
+	// References are where the rule and its reasoning are published.
+	References []string
+
+	// What the rule matches: Activities are the Entra activity names (a
+	// Management Activity Operation adds a period); a record with one of
+	// them is handed to condition, which says whether it is a result and
+	// which partner tenant it concerns ("" when none).
+	Activities []string
+	// phrase matches the activity as KQL's has does (a phrase of whole
+	// terms, in any case) rather than as a whole value in any case.
+	phrase    bool
+	condition func(c change, o *DetectorOptions) (partner string, ok bool)
 }
 
 // Technique is an ATT&CK technique or sub-technique. A sub-technique names
@@ -48,45 +66,20 @@ type Tactic struct {
 // sub-techniques sit under Defense Evasion and Privilege Escalation.
 const ATTACKVersion = "18.1"
 
-// ATT&CK entries the rules use.
-var (
-	domainPolicyModification = &Technique{ID: "T1484", Name: "Domain or Tenant Policy Modification"}
-	trustModification        = &Technique{ID: "T1484.002", Name: "Trust Modification", Parent: domainPolicyModification}
-
-	defenseEvasion      = Tactic{ID: "TA0005", Name: "Defense Evasion"}
-	privilegeEscalation = Tactic{ID: "TA0004", Name: "Privilege Escalation"}
-)
-
-// ESCU is Splunk ESCU's "O365 Cross-Tenant Access Change", v7.
-var ESCU = &Rule{
-	Name:     "O365 Cross-Tenant Access Change",
-	ID:       "7c0fa490-12b0-4d0b-b9f5-e101d1e0e06f",
-	Version:  "7",
-	Category: "TTP",
-	Description: "The following analytic identifies when cross-tenant access/synchronization policies are changed in an Azure tenant. " +
-		"Adversaries have been observed altering victim cross-tenant policies as a method of lateral movement or maintaining persistent access to compromised environments. " +
-		"These policies should be considered sensitive and monitored for changes and/or loose configuration.",
-	Authors:        []string{"Steven Dick"},
-	Reference:      "https://attack.mitre.org/techniques/T1484/002/",
-	Ruleset:        "Splunk ESCU",
-	SearchName:     "ESCU - O365 Cross-Tenant Access Change - Rule",
-	AnalyticStory:  "Azure Active Directory Persistence",
-	Techniques:     []Technique{*trustModification},
-	Tactics:        []Tactic{defenseEvasion, privilegeEscalation},
-	RiskObjectType: "user",
-	Message: func(user string) string {
-		return "The user [" + user + "] changed the Azure cross-tenant access settings"
-	},
-}
-
-// catalogue holds every rule this version has, so that state written under
-// a rule's id (the journal) finds the rule again.
-var catalogue = []*Rule{ESCU}
-
 // ByID returns the rule with the given id, or nil when there is none.
 func ByID(id string) *Rule {
-	for _, r := range catalogue {
+	for _, r := range Catalogue {
 		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// ByKey returns the rule configured as key, or nil when there is none.
+func ByKey(key string) *Rule {
+	for _, r := range Catalogue {
+		if r.Key == key {
 			return r
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/o365detect/o365detect/internal/rule"
 )
 
 // Presets are allowlists the project ships, enabled by name.
@@ -25,6 +27,7 @@ const PresetMicrosoftSupport = "microsoft_support"
 
 // subject is what an allowlist entry is compared with.
 type subject struct {
+	rule    *rule.Rule
 	user    string
 	partner string
 	// appIDs are the ids the actor may be known by: the Actor IDs of a
@@ -82,7 +85,7 @@ func (a *allowlist) allows(s subject, now time.Time) bool {
 		// ids are copied: their slice is the batch's, reused after it, and
 		// a core may encode the entry later.
 		if ce := a.logger.Check(zap.DebugLevel, "match allowlisted; not tagged or aggregated"); ce != nil {
-			ce.Write(zap.String("user", s.user), zap.String("partner_tenant", s.partner),
+			ce.Write(zap.String("rule", s.rule.Key), zap.String("user", s.user), zap.String("partner_tenant", s.partner),
 				zap.Strings("app_ids", slices.Clone(s.appIDs)), zap.String("reason", e.Reason))
 		}
 		return true
@@ -91,6 +94,9 @@ func (a *allowlist) allows(s subject, now time.Time) bool {
 }
 
 func (e *allowEntry) matches(s subject) bool {
+	if len(e.Rules) > 0 && !slices.Contains(e.Rules, s.rule.Key) {
+		return false
+	}
 	if e.User != "" && !strings.EqualFold(e.User, s.user) {
 		return false
 	}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/rule"
 )
 
 // Passthrough selects which input records continue down the pipeline.
@@ -40,6 +41,15 @@ var sources = []string{SourceManagementActivity, SourceEntraID}
 
 // Config is the configuration of the o365_detect processor.
 type Config struct {
+	// Rules names the rules run (see the rules table in the README); the
+	// default is ESCU's alone.
+	Rules []string `mapstructure:"rules"`
+
+	// ExpectedPartnerTenants is the list of partner tenant ids that
+	// Sentinel's Organization Added rule expects (its ExpectedTenantIDs):
+	// adding one of them is not reported by that rule.
+	ExpectedPartnerTenants []string `mapstructure:"expected_partner_tenants"`
+
 	// Sources lists the audit-log sources read: management_activity and
 	// entra_id.
 	Sources []string `mapstructure:"sources"`
@@ -111,6 +121,9 @@ type AllowlistEntry struct {
 	AppID string `mapstructure:"app_id"`
 	// Reason records why the entry exists; it is logged, never matched.
 	Reason string `mapstructure:"reason"`
+	// Rules, when set, names the rules the entry applies to; unset, it
+	// applies to every rule.
+	Rules []string `mapstructure:"rules"`
 	// Expires, when set, is the instant from which the entry stops applying:
 	// a date (2026-12-31, midnight UTC) or an RFC 3339 time, quoted or not.
 	Expires time.Time `mapstructure:"expires"`
@@ -176,6 +189,10 @@ var _ confmap.Validator = (*Config)(nil)
 // Validate reports every invalid field, each error naming the field.
 func (cfg *Config) Validate() error {
 	var errs []error
+	if len(cfg.Rules) == 0 {
+		errs = append(errs, errors.New("rules: must name at least one rule"))
+	}
+	errs = append(errs, unknownRules("rules", cfg.Rules)...)
 	if len(cfg.Sources) == 0 {
 		errs = append(errs, errors.New("sources: must name at least one of management_activity, entra_id"))
 	}
@@ -211,6 +228,7 @@ func (cfg *Config) Validate() error {
 		if strings.TrimSpace(e.User) == "" && strings.TrimSpace(e.PartnerTenant) == "" && strings.TrimSpace(e.AppID) == "" {
 			errs = append(errs, fmt.Errorf("allowlist[%d]: must set user, partner_tenant or app_id", i))
 		}
+		errs = append(errs, unknownRules(fmt.Sprintf("allowlist[%d].rules", i), e.Rules)...)
 	}
 	for i, name := range cfg.AllowlistPresets {
 		if _, ok := presets[name]; !ok {
@@ -226,4 +244,27 @@ func (cfg *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unknownRules reports each name in names that is no rule's, naming the
+// field and the rules there are.
+func unknownRules(field string, names []string) []error {
+	var errs []error
+	for i, name := range names {
+		if rule.ByKey(name) == nil {
+			errs = append(errs, fmt.Errorf("%s[%d]: unknown rule %q (known: %s)", field, i, name, strings.Join(rule.Keys(rule.Catalogue), ", ")))
+		}
+	}
+	return errs
+}
+
+// rules returns the configured rules in catalogue order, each once.
+func (cfg *Config) rules() []*rule.Rule {
+	var out []*rule.Rule
+	for _, r := range rule.Catalogue {
+		if slices.Contains(cfg.Rules, r.Key) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -31,6 +31,7 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(metadata.Type, "custom"),
 			expected: &Config{
+				Rules:            []string{"escu"},
 				Sources:          []string{SourceManagementActivity},
 				Window:           30 * time.Second,
 				MaxGroups:        500,
@@ -85,6 +86,24 @@ func TestLoadConfig(t *testing.T) {
 				return cfg
 			}(),
 		},
+		{
+			id: component.NewIDWithName(metadata.Type, "all_rules"),
+			expected: func() *Config {
+				cfg := createDefaultConfig().(*Config)
+				cfg.Rules = []string{"default_settings_changed", "escu", "sentinel_organization_added", "sentinel_organization_deleted",
+					"sentinel_inbound_collaboration_changed", "sentinel_outbound_collaboration_changed",
+					"sentinel_inbound_direct_changed", "sentinel_outbound_direct_changed",
+					"sync_inbound_enabled", "auto_redemption_enabled", "inbound_trust_accepted"}
+				cfg.ExpectedPartnerTenants = []string{"11111111-2222-4333-8444-555555555555"}
+				cfg.Allowlist = []AllowlistEntry{{PartnerTenant: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b", Rules: []string{"sentinel_organization_added"}}}
+				return cfg
+			}(),
+		},
+		{id: component.NewIDWithName(metadata.Type, "bad_rules"), errSubstr: []string{
+			`rules[1]: unknown rule "sentinel_everything" (known: escu, sentinel_organization_added,`,
+			`allowlist[0].rules[0]: unknown rule "esc"`,
+		}},
+		{id: component.NewIDWithName(metadata.Type, "no_rules"), errSubstr: []string{"rules: must name at least one rule"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"'allowlist[0]' expires: must be a date like 2026-12-31"}},
 	}

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 
 	"github.com/o365detect/o365detect/internal/output"
+	"github.com/o365detect/o365detect/internal/rule"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
 
@@ -33,6 +34,7 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
+		Rules:          []string{rule.ESCU.Key},
 		Sources:        []string{SourceManagementActivity, SourceEntraID},
 		Window:         defaultWindow,
 		MaxGroups:      defaultMaxGroups,

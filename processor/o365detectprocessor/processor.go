@@ -79,9 +79,11 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*det
 		telemetry: tb,
 		next:      next,
 		detector: rule.NewDetector(rule.DetectorOptions{
-			SignatureIDField:   cfg.SignatureIDField,
-			ManagementActivity: slices.Contains(cfg.Sources, SourceManagementActivity),
-			Entra:              slices.Contains(cfg.Sources, SourceEntraID),
+			Rules:                  cfg.rules(),
+			ExpectedPartnerTenants: cfg.ExpectedPartnerTenants,
+			SignatureIDField:       cfg.SignatureIDField,
+			ManagementActivity:     slices.Contains(cfg.Sources, SourceManagementActivity),
+			Entra:                  slices.Contains(cfg.Sources, SourceEntraID),
 		}),
 		allow:     newAllowlist(cfg.Allowlist, cfg.AllowlistPresets, set.Logger),
 		profile:   profile,
@@ -229,7 +231,7 @@ func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 // an earlier hit did) and counts the hit, once per record Id when
 // de-duplication is on.
 func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *rule.Hit, tagged bool) bool {
-	if p.allow.allows(subject{user: h.Row.User, partner: h.Partner, appIDs: h.AppIDs}, b.arrived) {
+	if p.allow.allows(subject{rule: h.Rule, user: h.Row.User, partner: h.Partner, appIDs: h.AppIDs}, b.arrived) {
 		b.counts.allowlisted++
 		return false
 	}
@@ -237,7 +239,7 @@ func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *rule.Hit, tagge
 		p.profile.Tag(lr.Attributes(), output.Match{Rule: h.Rule, Row: h.Row, Partner: h.Partner, EventTime: h.EventTime})
 	}
 	if p.dedup != nil && h.ID != "" {
-		seen, first := p.dedup.FirstDelivery(h.ID, b.arrived)
+		seen, first := p.dedup.FirstDelivery(h.DedupKey(), b.arrived)
 		if !first {
 			// Still a match, so tagged and forwarded like one, but already
 			// counted. This is also how a caller's retry of a batch the next

@@ -185,8 +185,8 @@ func TestAllowlist(t *testing.T) {
 	}
 	actor := func(user string) []any { return []any{user, "User"} }
 	assert.Equal(t, []map[string]any{
-		{"user": "alice@contoso.com", "partner_tenant": "", "app_ids": actor("alice@contoso.com"), "reason": "approved"},
-		{"user": "carol@contoso.com", "partner_tenant": "", "app_ids": actor("carol@contoso.com"), "reason": ""},
+		{"rule": "escu", "user": "alice@contoso.com", "partner_tenant": "", "app_ids": actor("alice@contoso.com"), "reason": "approved"},
+		{"rule": "escu", "user": "carol@contoso.com", "partner_tenant": "", "app_ids": actor("carol@contoso.com"), "reason": ""},
 	}, allowed, "each allowlisted match is logged with its entry's reason")
 	expired := logs.FilterMessageSnippet("expired").All()
 	require.Len(t, expired, 1)
