@@ -203,3 +203,11 @@ func TestRules(t *testing.T) {
 		})
 	}
 }
+
+func TestCatalogueFitsMaxRules(t *testing.T) {
+	require.LessOrEqual(t, len(Catalogue), MaxRules)
+	for i, r := range Catalogue {
+		assert.Equal(t, i, Index(r))
+	}
+	assert.Equal(t, -1, Index(&Rule{}))
+}

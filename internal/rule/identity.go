@@ -85,3 +85,16 @@ func ByKey(key string) *Rule {
 	}
 	return nil
 }
+
+// MaxRules bounds the catalogue, so that per-rule counts fit in arrays.
+const MaxRules = 16
+
+// Index returns r's position in the catalogue, or -1.
+func Index(r *Rule) int {
+	for i, c := range Catalogue {
+		if c == r {
+			return i
+		}
+	}
+	return -1
+}

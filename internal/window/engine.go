@@ -160,11 +160,11 @@ func (e *Engine) handOver(groups []*aggregate.Group) Emission {
 // Settle records what became of an emission. Delivered and dropped rows
 // start their suppression; retried groups go back among the open ones,
 // keeping at most MaxGroups open so that a long outage cannot grow memory
-// without bound. It returns how many retried groups had no room and are
+// without bound. It returns the retried groups that had no room and are
 // lost. The journal is compacted to what is still open or pending.
-func (e *Engine) Settle(em Emission, outcome Outcome) (overflow int) {
+func (e *Engine) Settle(em Emission, outcome Outcome) (lost []*aggregate.Group) {
 	if len(em.Groups) == 0 {
-		return 0
+		return nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -173,15 +173,14 @@ func (e *Engine) Settle(em Emission, outcome Outcome) (overflow int) {
 	if outcome == Retry {
 		room := max(e.opts.MaxGroups-e.agg.Len(), 0)
 		if len(groups) > room {
-			overflow = len(groups) - room
-			groups = groups[:room]
+			groups, lost = groups[:room], groups[room:]
 		}
 		e.agg.Merge(groups)
 	} else if e.opts.Suppression > 0 {
 		e.suppressed.start(groups, e.opts.Now().Add(e.opts.Suppression))
 	}
 	e.compactJournal()
-	return overflow
+	return lost
 }
 
 // Journaled reports whether the journal holds every open group, so that

@@ -52,7 +52,7 @@ func TestSettle(t *testing.T) {
 			e.Add([]Hit{hit(rule.ESCU, "alice"), hit(otherRule, "alice")}, nil, t0)
 			em := e.EndWindow(false)
 			require.Equal(t, []string{rule.ESCU.ID + "/alice", "another/alice"}, users(em.Groups))
-			assert.Zero(t, e.Settle(em, tt.outcome))
+			assert.Empty(t, e.Settle(em, tt.outcome))
 			assert.Equal(t, tt.openAfter, e.OpenGroups())
 
 			e.Add([]Hit{hit(rule.ESCU, "alice")}, nil, t0)
@@ -94,7 +94,7 @@ func TestAddHandsOverAtMaxGroups(t *testing.T) {
 
 	// A retry with too little room loses what does not fit, and says how
 	// much.
-	assert.Equal(t, 1, e.Settle(full[0], Retry))
+	assert.Equal(t, []string{rule.ESCU.ID + "/b"}, users(e.Settle(full[0], Retry)))
 	assert.Equal(t, 2, e.OpenGroups())
 }
 

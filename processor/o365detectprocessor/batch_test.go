@@ -32,7 +32,8 @@ func TestPutBatchDropsRecordReferences(t *testing.T) {
 	b.ids = append(b.ids, dedup.Entry{ID: "id"})
 	b.setResource(pcommon.NewResource())
 	b.resourceCopy()
-	b.counts.matched = 1
+	b.counts.of(rule.ESCU).matched = 1
+	b.counts.invalid = 1
 
 	p.putBatch(b)
 

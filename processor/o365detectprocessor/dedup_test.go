@@ -51,7 +51,7 @@ func TestDedupCountsRepeatedDeliveriesOnce(t *testing.T) {
 	for _, d := range dets {
 		assert.Equal(t, int64(1), d.Attributes().AsRaw()["count"], "each Id counted once")
 	}
-	metadatatest.AssertEqualProcessorO365DetectRecordsDuplicate(t, tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorO365DetectRecordsDuplicate(t, tel, []metricdata.DataPoint[int64]{{Value: 3, Attributes: escuRule}}, metricdatatest.IgnoreTimestamp())
 
 	passed := h.sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	_, tagged := passed.At(1).Attributes().Get("user")

@@ -15,11 +15,15 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/o365detect/o365detect/internal/output"
 	"github.com/o365detect/o365detect/internal/repotest"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor/internal/metadata"
 )
+
+// escuRule is the rule attribute of ESCU's counts.
+var escuRule = attribute.NewSet(attribute.String("rule", "escu"))
 
 // testNow is the fixed processing time of the harness.
 var testNow = time.Date(2025, 3, 7, 9, 0, 0, 0, time.UTC)

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/o365detect/o365detect/internal/aggregate"
 	"github.com/o365detect/o365detect/internal/dedup"
 	"github.com/o365detect/o365detect/internal/output"
 	"github.com/o365detect/o365detect/internal/rule"
@@ -231,8 +232,9 @@ func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 // an earlier hit did) and counts the hit, once per record Id when
 // de-duplication is on.
 func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *rule.Hit, tagged bool) bool {
+	counts := b.counts.of(h.Rule)
 	if p.allow.allows(subject{rule: h.Rule, user: h.Row.User, partner: h.Partner, appIDs: h.AppIDs}, b.arrived) {
-		b.counts.allowlisted++
+		counts.allowlisted++
 		return false
 	}
 	if !tagged {
@@ -245,12 +247,12 @@ func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *rule.Hit, tagge
 			// counted. This is also how a caller's retry of a batch the next
 			// consumer refused comes back: dropping it here would lose the
 			// record the first attempt never delivered.
-			b.counts.duplicates++
+			counts.duplicates++
 			return true
 		}
 		b.ids = append(b.ids, seen)
 	}
-	b.counts.matched++
+	counts.matched++
 	if p.cfg.EmitDetections {
 		b.adds = append(b.adds, window.Hit{Rule: h.Rule, Row: h.Row, EventTime: h.EventTime, Partner: h.Partner, Resource: b.resourceCopy()})
 	}
@@ -276,7 +278,7 @@ func (p *detectProcessor) emit(ctx context.Context, em window.Emission) error {
 	switch {
 	case err == nil:
 		outcome = window.Delivered
-		p.telemetry.ProcessorO365DetectDetectionsEmitted.Add(ctx, int64(n))
+		countGroups(ctx, p.telemetry.ProcessorO365DetectDetectionsEmitted, em.Groups)
 	case consumererror.IsPermanent(err):
 		outcome = window.Dropped
 		p.logger.Error("next consumer permanently refused detection records; they are lost",
@@ -292,18 +294,16 @@ func (p *detectProcessor) emit(ctx context.Context, em window.Emission) error {
 		p.logger.Warn("next consumer refused detection records; they will be retried at the next window",
 			zap.Int("detections", n), zap.Error(err))
 	}
-	dropped := 0
+	var dropped []*aggregate.Group
 	if outcome == window.Dropped {
-		dropped = n
+		dropped = em.Groups
 	}
-	if overflow := p.engine.Settle(em, outcome); overflow > 0 {
-		dropped = overflow
+	if lost := p.engine.Settle(em, outcome); len(lost) > 0 {
+		dropped = lost
 		p.logger.Error("retry buffer is full (max_groups); detection records are lost",
-			zap.Int("detections", overflow), zap.Int("max_groups", p.cfg.MaxGroups))
+			zap.Int("detections", len(lost)), zap.Int("max_groups", p.cfg.MaxGroups))
 	}
-	if dropped > 0 {
-		p.telemetry.ProcessorO365DetectDetectionsDropped.Add(ctx, int64(dropped))
-	}
+	countGroups(ctx, p.telemetry.ProcessorO365DetectDetectionsDropped, dropped)
 	return err
 }
 

@@ -175,8 +175,8 @@ func TestAllowlist(t *testing.T) {
 	_, tagged := passed.At(1).Attributes().Get("user")
 	assert.True(t, tagged)
 
-	metadatatest.AssertEqualProcessorO365DetectRecordsAllowlisted(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorO365DetectRecordsMatched(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorO365DetectRecordsAllowlisted(t, tel, []metricdata.DataPoint[int64]{{Value: 2, Attributes: escuRule}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorO365DetectRecordsMatched(t, tel, []metricdata.DataPoint[int64]{{Value: 1, Attributes: escuRule}}, metricdatatest.IgnoreTimestamp())
 
 	var allowed []map[string]any
 	for _, e := range logs.FilterMessageSnippet("allowlisted").All() {
@@ -244,12 +244,12 @@ func TestTelemetry(t *testing.T) {
 		match("a@contoso.com", "1", "2025-03-04T10:00:00"), invalid, nonMatch)
 
 	ignore := metricdatatest.IgnoreTimestamp()
-	metadatatest.AssertEqualProcessorO365DetectRecordsMatched(t, tel, []metricdata.DataPoint[int64]{{Value: 3}}, ignore)
+	metadatatest.AssertEqualProcessorO365DetectRecordsMatched(t, tel, []metricdata.DataPoint[int64]{{Value: 3, Attributes: escuRule}}, ignore)
 	metadatatest.AssertEqualProcessorO365DetectRecordsInvalid(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, ignore)
 	metadatatest.AssertEqualProcessorO365DetectGroupsOpen(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, ignore)
 
 	h.endWindow()
-	metadatatest.AssertEqualProcessorO365DetectDetectionsEmitted(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, ignore)
+	metadatatest.AssertEqualProcessorO365DetectDetectionsEmitted(t, tel, []metricdata.DataPoint[int64]{{Value: 2, Attributes: escuRule}}, ignore)
 	metadatatest.AssertEqualProcessorO365DetectGroupsOpen(t, tel, []metricdata.DataPoint[int64]{{Value: 0}}, ignore)
 }
 
@@ -303,7 +303,7 @@ func TestDetectionsRetriedAfterRefusal(t *testing.T) {
 	assert.Equal(t, int64(2), a["count"], "the retried group absorbed the next window's record")
 	assert.Equal(t, "2025-03-04T10:00:00", a["firstTime"])
 	assert.Equal(t, "2025-03-04T10:05:00", a["lastTime"])
-	metadatatest.AssertEqualProcessorO365DetectDetectionsEmitted(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorO365DetectDetectionsEmitted(t, tel, []metricdata.DataPoint[int64]{{Value: 1, Attributes: escuRule}}, metricdatatest.IgnoreTimestamp())
 }
 
 func TestPermanentRefusalIsCountedNotRetried(t *testing.T) {
@@ -318,7 +318,7 @@ func TestPermanentRefusalIsCountedNotRetried(t *testing.T) {
 	h.endWindow()
 	h.endWindow()
 	assert.Len(t, next.offered, 1, "a permanent error is not retried")
-	metadatatest.AssertEqualProcessorO365DetectDetectionsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorO365DetectDetectionsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 1, Attributes: escuRule}}, metricdatatest.IgnoreTimestamp())
 	next.setErr(nil)
 }
 
@@ -398,7 +398,7 @@ func TestRefusalDuringShutdownIsCounted(t *testing.T) {
 	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
 	require.NoError(t, p.ConsumeLogs(context.Background(), logsOf(t, []string{match("a@contoso.com", "1", "2025-03-04T10:00:00")}, shapeString)))
 	assert.Error(t, p.Shutdown(context.Background()))
-	metadatatest.AssertEqualProcessorO365DetectDetectionsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorO365DetectDetectionsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 1, Attributes: escuRule}}, metricdatatest.IgnoreTimestamp())
 }
 
 func TestSuppression(t *testing.T) {
