@@ -25,10 +25,11 @@ var (
 	ImplJSON        = Impl{"json", "`encoding/json` Unmarshal into `map[string]any`"}
 	ImplOursAll     = Impl{"ours_all", "**o365_detect**, passthrough all"}
 	ImplOursMatched = Impl{"ours_matched", "o365_detect, passthrough matched"}
+	ImplOursRules   = Impl{"ours_all_rules", "o365_detect, all rules, passthrough all"}
 	ImplTagFloor    = Impl{"tag_floor", "pdata floor: the same attributes written on the same records, nothing read (tagging floor)"}
 	ImplPeerTag     = Impl{"peer_tag", "OTTL peer: transform (tag only)"}
 	ImplPeerFilter  = Impl{"peer_tag_filter", "OTTL peer: transform + filter"}
-	Impls           = []Impl{ImplIndex, ImplJSON, ImplTagFloor, ImplOursAll, ImplOursMatched, ImplPeerTag, ImplPeerFilter}
+	Impls           = []Impl{ImplIndex, ImplJSON, ImplTagFloor, ImplOursAll, ImplOursMatched, ImplOursRules, ImplPeerTag, ImplPeerFilter}
 )
 
 // The two batches.
@@ -82,6 +83,8 @@ func Cases(r *Records) []Case {
 				fn = pipelineBench(func() (*Pipeline, error) { return NewOurs("all", consumertest.NewNop()) }, src, mutates)
 			case ImplOursMatched:
 				fn = pipelineBench(func() (*Pipeline, error) { return NewOurs("matched", consumertest.NewNop()) }, src, true)
+			case ImplOursRules:
+				fn = pipelineBench(func() (*Pipeline, error) { return NewOursAllRules("all", consumertest.NewNop()) }, src, mutates)
 			case ImplPeerTag:
 				fn = pipelineBench(func() (*Pipeline, error) { return NewPeer(false, consumertest.NewNop()) }, src, mutates)
 			case ImplPeerFilter:

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/o365detect/o365detect/internal/rule"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor"
 )
 
@@ -42,8 +43,17 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 // NewOurs builds and starts o365_detect through its factory with the given
 // passthrough mode (all, matched, none) and defaults otherwise.
 func NewOurs(passthrough string, next consumer.Logs) (*Pipeline, error) {
+	return newOurs(map[string]any{"passthrough": passthrough}, next)
+}
+
+// NewOursAllRules is NewOurs with every rule of the catalogue on.
+func NewOursAllRules(passthrough string, next consumer.Logs) (*Pipeline, error) {
+	return newOurs(map[string]any{"passthrough": passthrough, "rules": rule.Keys(rule.Catalogue)}, next)
+}
+
+func newOurs(settings map[string]any, next consumer.Logs) (*Pipeline, error) {
 	f := o365detectprocessor.NewFactory()
-	conf := confmap.NewFromStringMap(map[string]any{"passthrough": passthrough})
+	conf := confmap.NewFromStringMap(settings)
 	cfg, err := configFrom(f, conf)
 	if err != nil {
 		return nil, err
