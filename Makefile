@@ -24,6 +24,18 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 # it, so the tool is reinstalled when it is missing or when OCB_VERSION changes.
 OCB := $(TOOLS_BIN)/builder-$(OCB_VERSION)
 
+# VictoriaLogs, the log store the store test (internal/e2e) runs: a real log
+# database with OTLP and Splunk HEC intakes, Apache-2.0, and installable with
+# `go install` (its go.mod has no replace directives). Pinned because the test
+# checks the exact layout the store keeps of each field: a new release must be
+# checked, not picked up. Installed like ocb, with a versioned symlink so that
+# changing the version reinstalls it.
+VICTORIALOGS_VERSION := v1.52.1
+VICTORIALOGS := $(TOOLS_BIN)/victoria-logs-$(VICTORIALOGS_VERSION)
+# The store test execs the binary named here and fails without it.
+VICTORIALOGS_BIN ?= $(VICTORIALOGS)
+export VICTORIALOGS_BIN
+
 # ---------------------------------------------------------------------------
 # Distribution
 # ---------------------------------------------------------------------------
@@ -82,7 +94,7 @@ all: build
 help:
 	@echo "make build     build $(BIN) with ocb $(OCB_VERSION) (only if its inputs changed)"
 	@echo "make run       build, then run $(BIN) --config config/default.yaml"
-	@echo "make test      build, then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/ and translatortest/"
+	@echo "make test      build, install VictoriaLogs $(VICTORIALOGS_VERSION), then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/ and translatortest/"
 	@echo "make test-realdata REALDATA=dir  opt-in: run the published audit records in dir through o365_detect in every input shape"
 	@echo "make lint      gofmt -l (must be empty) and go vet ./..."
 	@echo "make generate  regenerate the processor's and the receiver's mdatagen files"
@@ -100,6 +112,12 @@ $(OCB):
 	GOBIN=$(TOOLS_BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 	@$(TOOLS_BIN)/builder version 2>&1 | grep ' $(OCB_VERSION)$$' >/dev/null || { echo "installed builder is not $(OCB_VERSION)" >&2; exit 1; }
 	ln -sf builder $@
+
+$(VICTORIALOGS):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VICTORIALOGS_VERSION)
+	@$(GO) version -m $(TOOLS_BIN)/victoria-logs | grep -E '^\s+mod\s+github.com/VictoriaMetrics/VictoriaLogs\s+$(VICTORIALOGS_VERSION)\s' >/dev/null || { echo "installed victoria-logs is not $(VICTORIALOGS_VERSION)" >&2; exit 1; }
+	ln -sf victoria-logs $@
 
 build: $(BIN)
 
@@ -141,14 +159,15 @@ run: build
 # ---------------------------------------------------------------------------
 # Test, lint, generate
 # ---------------------------------------------------------------------------
-# Unit tests and the e2e tests (internal/e2e, which exec $$O365DETECT_BIN) in
-# one run, then the tests of the benchmark module: they check that the OTTL
-# peer and the tagging floor write exactly what o365_detect writes, so that the
-# table compares like with like; then those of translatortest/, which run the
-# Event Hub receiver's own translator (pkg/translator/azure) into o365_detect.
+# Unit tests and the e2e tests (internal/e2e, which exec $$O365DETECT_BIN, and
+# $$VICTORIALOGS_BIN for the store test) in one run, then the tests of the
+# benchmark module: they check that the OTTL peer and the tagging floor write
+# exactly what o365_detect writes, so that the table compares like with like;
+# then those of translatortest/, which run the Event Hub receiver's own
+# translator (pkg/translator/azure) into o365_detect.
 # build/, bench/, translatortest/ and internal/tools/ are separate modules, so
 # ./... skips them.
-test: build
+test: build $(VICTORIALOGS)
 	$(GO) test -race ./...
 	cd bench && $(GO) test -race ./...
 	cd translatortest && $(GO) test -race ./...
