@@ -1,7 +1,7 @@
 # o365detect: the o365_detect logs processor and the otelcol-o365 collector
 # distribution built with the OpenTelemetry Collector Builder (ocb).
 #
-# Targets: build run test test-realdata lint generate clean bench fuzz gosum help
+# Targets: build run demo test test-realdata lint generate clean bench fuzz gosum help
 #
 # Everything a fresh machine needs (Go, gcc for -race, git) is assumed; every
 # other tool is installed by this Makefile into .tools/ (gitignored).
@@ -24,12 +24,12 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 # it, so the tool is reinstalled when it is missing or when OCB_VERSION changes.
 OCB := $(TOOLS_BIN)/builder-$(OCB_VERSION)
 
-# VictoriaLogs, the log store the store test (internal/e2e) runs: a real log
-# database with OTLP and Splunk HEC intakes, Apache-2.0, and installable with
-# `go install` (its go.mod has no replace directives). Pinned because the test
-# checks the exact layout the store keeps of each field: a new release must be
-# checked, not picked up. Installed like ocb, with a versioned symlink so that
-# changing the version reinstalls it.
+# VictoriaLogs, the log store the store test (internal/e2e) and `make demo`
+# run: a real log database with OTLP and Splunk HEC intakes, Apache-2.0, and
+# installable with `go install` (its go.mod has no replace directives). Pinned
+# because the test checks the exact layout the store keeps of each field: a new
+# release must be checked, not picked up. Installed like ocb, with a versioned
+# symlink so that changing the version reinstalls it.
 VICTORIALOGS_VERSION := v1.52.1
 VICTORIALOGS := $(TOOLS_BIN)/victoria-logs-$(VICTORIALOGS_VERSION)
 # The store test execs the binary named here and fails without it.
@@ -87,13 +87,14 @@ GO_SOURCES := $(shell find . \( -path ./build -o -path ./.tools -o -path ./.git 
 	-o -type f -name '*.go' ! -name '*_test.go' -print)
 BIN_INPUTS := builder-config.yaml $(wildcard go.mod go.sum $(BUILD_DIR)/go.sum) $(GO_SOURCES)
 
-.PHONY: all build run test test-realdata lint generate clean bench fuzz flood gosum help
+.PHONY: all build run demo test test-realdata lint generate clean bench fuzz flood gosum help
 
 all: build
 
 help:
 	@echo "make build     build $(BIN) with ocb $(OCB_VERSION) (only if its inputs changed)"
 	@echo "make run       build, then run $(BIN) --config config/default.yaml"
+	@echo "make demo      build, then run VictoriaLogs and $(BIN) on the sample; prints the web UI's address and a query"
 	@echo "make test      build, install VictoriaLogs $(VICTORIALOGS_VERSION), then go test -race ./... (unit + e2e, O365DETECT_BIN=$(O365DETECT_BIN)) and the same in bench/ and translatortest/"
 	@echo "make test-realdata REALDATA=dir  opt-in: run the published audit records in dir through o365_detect in every input shape"
 	@echo "make lint      gofmt -l (must be empty) and go vet ./..."
@@ -155,6 +156,35 @@ gosum: | $(OCB)
 
 run: build
 	./$(BIN) --config config/default.yaml
+
+# VictoriaLogs on 127.0.0.1:$(DEMO_PORT) with a throwaway data directory, and
+# the collector sending the sample's tagged records and detections to it
+# (config/victorialogs-demo.yaml), to look at them in VictoriaLogs' web UI.
+# Ctrl-C stops the collector; the trap then stops VictoriaLogs, which as a
+# background job of the recipe's shell ignores the terminal's SIGINT, and
+# removes its data. /dev/tcp and python3 stand in for curl, which a fresh
+# machine may lack.
+DEMO_PORT ?= 9428
+DEMO_QUERY := {event_name="o365_detect.detection"} | fields _time, user, src, signature, count, firstTime, lastTime, dest
+demo: build $(VICTORIALOGS)
+	@data=$$(mktemp -d); vl=; \
+	trap '[ -z "$$vl" ] || kill $$vl 2>/dev/null; wait; rm -rf "$$data"' EXIT; \
+	$(VICTORIALOGS) -httpListenAddr=127.0.0.1:$(DEMO_PORT) -storageDataPath="$$data" -loggerLevel=WARN & vl=$$!; \
+	until (exec 3<>/dev/tcp/127.0.0.1/$(DEMO_PORT)) 2>/dev/null; do \
+	  kill -0 $$vl 2>/dev/null || { echo "VictoriaLogs did not start (is port $(DEMO_PORT) taken? try make demo DEMO_PORT=...)" >&2; exit 1; }; \
+	  sleep 0.2; \
+	done; \
+	query='$(DEMO_QUERY)'; \
+	encoded=$$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$$query"); \
+	echo; \
+	echo "VictoriaLogs is on http://127.0.0.1:$(DEMO_PORT). Detections appear 5 s after the sample is read."; \
+	echo "Open the detections in its web UI:"; \
+	echo "  http://127.0.0.1:$(DEMO_PORT)/select/vmui/#/?query=$$encoded&g0.relative_time=last_1_hour"; \
+	echo "or query them with LogsQL over its HTTP API:"; \
+	echo "  curl http://127.0.0.1:$(DEMO_PORT)/select/logsql/query --data-urlencode 'query=$$query'"; \
+	echo "Ctrl-C stops both."; \
+	echo; \
+	VICTORIALOGS_PORT=$(DEMO_PORT) ./$(BIN) --config config/victorialogs-demo.yaml
 
 # ---------------------------------------------------------------------------
 # Test, lint, generate
