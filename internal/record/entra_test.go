@@ -74,7 +74,9 @@ func TestReadEntraCases(t *testing.T) {
 		n      int
 		tenant string // of the first record, when n > 0
 	}{
-		{"not a candidate", `{"records":[{"properties":{"activityDisplayName":"Update a partner cross-tenant access setting"}}]}`, record.NotCandidate, 0, ""},
+		{"not a candidate", `{"records":[{"properties":{"activityDisplayName":"Update user"}}]}`, record.NotCandidate, 0, ""},
+		{"a candidate ESCU does not match", `{"records":[{"properties":{"activityDisplayName":"Update a partner cross-tenant access setting"}}]}`, record.Decoded, 1, ""},
+		{"cross-tenant only outside the activity", `{"records":[{"properties":{"activityDisplayName":"Update user","category":"cross-tenant"}}]}`, record.NotCandidate, 0, ""},
 		{"escaped activity", `{"activityDisplayName":"Add a partner to cross\u002dtenant access setting"}`, record.Decoded, 1, ""},
 		{"invalid JSON", `{"activityDisplayName":"Add a partner to cross-tenant access setting",}`, record.Invalid, 0, ""},
 		{"records not an array", `{"records":{"activityDisplayName":"Add a partner to cross-tenant access setting"}}`, record.Decoded, 1, ""},

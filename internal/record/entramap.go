@@ -98,8 +98,8 @@ func (k *mapKeys) has(s keySet) bool { return k.present&s != 0 }
 // entraFromMap reads a map body or the attributes. It decides from one pass
 // over the top-level keys and, for the translators' shapes, from one short
 // string, before it converts anything: a map that names none of the
-// shapes' keys costs that pass, and a translated record of another
-// activity costs a string comparison more.
+// shapes' keys costs that pass, and a translated record of an activity no
+// rule matches costs a search of that string for "cross-tenant" more.
 //
 // Format: azure and the semantic-conventions body keep the activity inside
 // the properties; they are told apart from other records by the operation
@@ -137,14 +137,11 @@ func entraFromMap(m pcommon.Map, res pcommon.Resource, out []EntraRecord) ([]Ent
 	return out, NotCandidate
 }
 
-// isEntraActivity reports whether v is one of the two activities, compared
-// as MatchEntra compares them.
+// isEntraActivity reports whether v is a string that contains
+// "cross-tenant", ignoring ASCII case: an activity the rules may match
+// (see crossTenant).
 func isEntraActivity(v pcommon.Value) bool {
-	if v.Type() != pcommon.ValueTypeStr {
-		return false
-	}
-	s := v.Str()
-	return EqualFoldASCII(s, entraActivityAdd) || EqualFoldASCII(s, entraActivityDel)
+	return v.Type() == pcommon.ValueTypeStr && containsCrossTenant(v.Str())
 }
 
 // appendFormatAzure reads format: azure: the directoryAudit is the map
