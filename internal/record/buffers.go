@@ -9,13 +9,18 @@ type Buffers struct {
 	Entra  []EntraRecord
 }
 
-// Release empties b, keeping the capacity its slices grew to.
+// Release empties b, keeping the capacity its slices grew to, the Entra
+// records' Properties included.
 func (b *Buffers) Release() {
 	ids := b.Record.ActorIDs[:cap(b.Record.ActorIDs)]
 	clear(ids)
 	props := b.Record.Properties[:cap(b.Record.Properties)]
 	clear(props)
 	entra := b.Entra[:cap(b.Entra)]
-	clear(entra)
+	for i := range entra {
+		ep := entra[i].Properties[:cap(entra[i].Properties)]
+		clear(ep)
+		entra[i] = EntraRecord{Properties: ep[:0]}
+	}
 	*b = Buffers{Record: Record{ActorIDs: ids[:0], Properties: props[:0]}, Entra: entra[:0]}
 }

@@ -1,7 +1,9 @@
 package record // import "github.com/o365detect/o365detect/internal/record"
 
 import (
+	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -51,7 +53,11 @@ type EntraRecord struct {
 	UserID         string
 	AppDisplayName string
 	// Properties holds the modifiedProperties of every target resource,
-	// target by target, each with its target's type.
+	// target by target, each with its target's type: every object element
+	// of targetResources, and of its modifiedProperties, in order. A
+	// target's type is its "type", or its "Type" when it has no "type".
+	// An object or array value is written with its keys sorted, as
+	// encoding/json writes a decoded object, whose order is lost.
 	Properties []Property
 }
 
@@ -68,8 +74,9 @@ type EntraRecord struct {
 // array keeps the capacity the most records read into it needed, and the
 // elements past the returned length are left as they were: they keep the
 // strings of earlier records, and the log records those share memory with,
-// reachable until a later read overwrites them. Dropping the array (passing
-// nil instead), or clearing it up to its capacity, releases them.
+// reachable until a later read overwrites them; a later read reuses their
+// Properties' backing arrays too. Dropping the array (passing nil instead),
+// or clearing it up to its capacity, releases them.
 //
 // noLetterEscape tells that the body is known to hold no letter escape,
 // because Read has just returned NotCandidate for it; the prefilter then
@@ -137,7 +144,7 @@ func appendEntra(doc map[string]any, out []EntraRecord) []EntraRecord {
 // appendOne reads one record: a diagnostic record (the directoryAudit in
 // its properties) or a Graph directoryAudit object.
 func appendOne(m map[string]any, out []EntraRecord) []EntraRecord {
-	var e EntraRecord
+	out, e := nextRecord(out)
 	audit := m
 	if props, ok := m["properties"].(map[string]any); ok {
 		audit = props
@@ -149,8 +156,23 @@ func appendOne(m map[string]any, out []EntraRecord) []EntraRecord {
 		e.RecordTime = str(m["time"])
 		e.CorrelationID = str(m["correlationId"])
 	}
-	readAudit(audit, &e)
-	return append(out, e)
+	readAudit(audit, e)
+	return out
+}
+
+// nextRecord appends an empty record to out and returns it. An element in
+// out's capacity past its length is reused, its Properties' backing array
+// with it, so that reading as many properties as an earlier record had
+// allocates none.
+func nextRecord(out []EntraRecord) ([]EntraRecord, *EntraRecord) {
+	if len(out) < cap(out) {
+		out = out[:len(out)+1]
+		e := &out[len(out)-1]
+		*e = EntraRecord{Properties: e.Properties[:0]}
+		return out, e
+	}
+	out = append(out, EntraRecord{})
+	return out, &out[len(out)-1]
 }
 
 // readAudit reads the fields of a directoryAudit into e. Its correlationId
@@ -166,25 +188,79 @@ func readAudit(audit map[string]any, e *EntraRecord) {
 		if u, ok := by["user"].(map[string]any); ok {
 			e.UPN = str(u["userPrincipalName"])
 			e.IPAddress = str(u["ipAddress"])
+			e.UserID = str(u["id"])
 		}
 		if a, ok := by["app"].(map[string]any); ok {
 			e.ServicePrincipalID = str(a["servicePrincipalId"])
 			e.AppID = str(a["appId"])
+			e.AppDisplayName = str(a["displayName"])
 		}
 	}
-	if targets, ok := audit["targetResources"].([]any); ok {
-		for _, t := range targets {
-			tm, _ := t.(map[string]any)
-			props, _ := tm["modifiedProperties"].([]any)
-			for _, p := range props {
-				pm, _ := p.(map[string]any)
-				if str(pm["displayName"]) == propTenantID {
-					e.PartnerTenantNew = decodeJSONString(str(pm["newValue"]))
-					e.PartnerTenantOld = decodeJSONString(str(pm["oldValue"]))
-				}
+	e.Properties = e.Properties[:0]
+	targets, _ := audit["targetResources"].([]any)
+	for _, t := range targets {
+		tm, ok := t.(map[string]any)
+		if !ok {
+			continue
+		}
+		typ, ok := tm["type"]
+		if !ok {
+			typ = tm["Type"]
+		}
+		targetType := str(typ)
+		props, _ := tm["modifiedProperties"].([]any)
+		for _, p := range props {
+			pm, ok := p.(map[string]any)
+			if !ok {
+				continue
+			}
+			name := str(pm["displayName"])
+			e.Properties = append(e.Properties, Property{
+				TargetType: targetType,
+				Name:       name,
+				OldValue:   toString(pm["oldValue"]),
+				NewValue:   toString(pm["newValue"]),
+			})
+			if name == propTenantID {
+				e.PartnerTenantNew = decodeJSONString(str(pm["newValue"]))
+				e.PartnerTenantOld = decodeJSONString(str(pm["oldValue"]))
 			}
 		}
 	}
+}
+
+// toString converts a decoded value as KQL's tostring() converts a dynamic
+// one: a string is itself; null (or a missing key) is ""; a number or a
+// boolean is its JSON literal, and an object or an array its compact JSON
+// text. A document decoded from JSON holds its numbers as json.Number, so
+// they keep their literal as written; one converted from a pcommon map
+// holds int64 and float64, written as encoding/json writes them.
+func toString(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case json.Number:
+		return string(t)
+	case bool:
+		return strconv.FormatBool(t)
+	case int64:
+		return strconv.FormatInt(t, 10)
+	}
+	return compactJSON(v)
+}
+
+// compactJSON is v's JSON text without HTML escapes (KQL writes none), or
+// "" when v has none (a NaN, say).
+func compactJSON(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return ""
+	}
+	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
 // anyValue returns how key is present in a decoded document and, when it

@@ -38,6 +38,12 @@ func TestReadEntraEnvelope(t *testing.T) {
 		Time:             "2025-03-04T10:15:30.1234567Z",
 		RecordTime:       "2025-03-04T10:15:30.1234567Z",
 		PartnerTenantNew: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b",
+		UserID:           "0c1d2e3f-3333-4a5b-8c6d-7e8f9a0b1c2d",
+		Properties: []record.Property{{
+			TargetType: "Policy",
+			Name:       "tenantId",
+			NewValue:   `"9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b"`,
+		}},
 	}, recs[0])
 	assert.Equal(t, "bc56af95-7a3b-459f-98a9-bd86532b0e89", recs[2].AppID)
 	assert.Equal(t, "7e6d5c4b-aaaa-4b3a-9c8d-1e2f3a4b5c6d", recs[2].ServicePrincipalID)

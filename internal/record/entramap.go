@@ -147,30 +147,30 @@ func isEntraActivity(v pcommon.Value) bool {
 // appendFormatAzure reads format: azure: the directoryAudit is the map
 // azure.properties, and the diagnostic record's fields are attributes.
 func appendFormatAzure(attrs pcommon.Map, res pcommon.Resource, out []EntraRecord) []EntraRecord {
-	var e EntraRecord
+	out, e := nextRecord(out)
 	e.TenantID = lastStr(attrs, keyAzureTenantID)
 	if e.TenantID == "" {
 		e.TenantID = tenantFromResourceID(lastStr(res.Attributes(), keyAzureResourceID))
 	}
 	e.CallerIP = lastStr(attrs, keyPeerAddress)
 	e.CorrelationID = lastStr(attrs, keyAzureCorrelationID)
-	readAudit(lastMap(attrs, keyAzureProperties), &e)
-	return append(out, e)
+	readAudit(lastMap(attrs, keyAzureProperties), e)
+	return out
 }
 
 // appendSemanticConventions reads the semantic-conventions body: the
 // directoryAudit is its properties, and the diagnostic record's fields are
 // beside them under their new names.
 func appendSemanticConventions(body pcommon.Map, res pcommon.Resource, out []EntraRecord) []EntraRecord {
-	var e EntraRecord
+	out, e := nextRecord(out)
 	e.TenantID = lastStr(body, keyTenantID)
 	if e.TenantID == "" {
 		e.TenantID = tenantFromResourceID(lastStr(res.Attributes(), keyCloudResourceID))
 	}
 	e.CallerIP = lastStr(body, keyPeerAddress)
 	e.CorrelationID = lastStr(body, keyCorrelationID)
-	readAudit(lastMap(body, "properties"), &e)
-	return append(out, e)
+	readAudit(lastMap(body, "properties"), e)
+	return out
 }
 
 // appendAzureEncoding reads azure_encoding's attributes: the directoryAudit
@@ -179,15 +179,15 @@ func appendSemanticConventions(body pcommon.Map, res pcommon.Resource, out []Ent
 // record's, so azure.correlation_id is already the one the JSON path
 // prefers.
 func appendAzureEncoding(attrs pcommon.Map, res pcommon.Resource, out []EntraRecord) []EntraRecord {
-	var e EntraRecord
+	out, e := nextRecord(out)
 	e.TenantID = lastStr(res.Attributes(), keyAzureTenantID)
 	if e.TenantID == "" {
 		e.TenantID = tenantFromResourceID(lastStr(res.Attributes(), keyCloudResourceID))
 	}
 	e.CallerIP = lastStr(attrs, keyPeerAddress)
 	e.CorrelationID = lastStr(attrs, keyAzureCorrelationIDEnc)
-	readAudit(attrs.AsRaw(), &e)
-	return append(out, e)
+	readAudit(attrs.AsRaw(), e)
+	return out
 }
 
 // last returns the last value of key in m.

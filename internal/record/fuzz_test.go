@@ -13,9 +13,10 @@ import (
 )
 
 // FuzzReadJSON compares the reader with an encoding/json decode: for every
-// body the reader decodes, all fields must equal the reference's; a body it
-// calls invalid must be one encoding/json rejects; and a body it skips
-// without decoding must not be a candidate of any rule. The same body read as an Entra record must not be
+// body the reader decodes, all fields, the modified properties included,
+// must equal the reference's; a body it calls invalid must be one
+// encoding/json rejects; and a body it skips without decoding must not be a
+// candidate of any rule. The same body read as an Entra record must not be
 // skipped when it holds a candidate Entra record either.
 func FuzzReadJSON(f *testing.F) {
 	for _, name := range []string{"sample.jsonl", "unseen.jsonl"} {
@@ -105,5 +106,6 @@ func equalRecords(a, b record.Record) bool {
 		a.Workload == b.Workload && a.Operation == b.Operation &&
 		a.OrganizationID == b.OrganizationID && a.ActorIPAddress == b.ActorIPAddress &&
 		a.ClientIP == b.ClientIP && a.CreationTime == b.CreationTime && a.ID == b.ID && a.SignatureID == b.SignatureID &&
-		a.PartnerTenantNew == b.PartnerTenantNew && a.PartnerTenantOld == b.PartnerTenantOld
+		a.PartnerTenantNew == b.PartnerTenantNew && a.PartnerTenantOld == b.PartnerTenantOld &&
+		slices.Equal(a.Properties, b.Properties)
 }

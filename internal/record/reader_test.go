@@ -29,6 +29,7 @@ func TestReadJSON(t *testing.T) {
 		SignatureID:      str("a1f3c2d4-1111-4a2b-9c3d-0e1f2a3b4c5d"),
 		ActorIDs:         []string{"alice.admin@contoso.com", "10030000A1B2C3D4", "User_0c1d2e3f", "0c1d2e3f", "User"},
 		PartnerTenantNew: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b",
+		Properties:       []record.Property{{Name: "tenantId", NewValue: "9b8a7c6d-2222-4e5f-8a9b-1c2d3e4f5a6b"}},
 	}
 	var rec record.Record
 	require.Equal(t, record.Decoded, record.NewReader("Id").ReadJSON(userRecord, &rec))
@@ -230,4 +231,130 @@ func TestNoSignatureIDFieldReadsNoKey(t *testing.T) {
 
 	require.Equal(t, record.Decoded, record.NewReader("Workload").Read(lr, &rec))
 	assert.Equal(t, record.Value{Text: "AzureActiveDirectory", Kind: record.String}, rec.SignatureID, "a configured field is still read")
+}
+
+// TestReadProperties: every object element of ModifiedProperties is read,
+// in order, as its Name, NewValue and OldValue text, in every shape.
+func TestReadProperties(t *testing.T) {
+	const base = `"Workload":"AzureActiveDirectory","Operation":"Update a partner cross-tenant access setting.",`
+	prop := func(name, nv, ov string) record.Property {
+		return record.Property{Name: name, NewValue: nv, OldValue: ov}
+	}
+	tests := []struct {
+		name string
+		mp   string // the ModifiedProperties value
+		want []record.Property
+		// partner is PartnerTenantNew, which keeps its own rule: the
+		// last element whose Name is the string tenantId.
+		partner string
+	}{
+		{name: "none", mp: `[]`},
+		{name: "not an array", mp: `{"Name":"tenantId","NewValue":"t"}`},
+		{
+			name: "every element in order",
+			mp:   `[{"Name":"b2bCollaborationInbound","NewValue":"{\"usersAndGroups\":{\"accessType\":2}}","OldValue":""},{"Name":"tenantId","NewValue":"t","OldValue":""},{"Name":"Included Updated Properties","NewValue":"tenantId"}]`,
+			want: []record.Property{
+				prop("b2bCollaborationInbound", `{"usersAndGroups":{"accessType":2}}`, ""),
+				prop("tenantId", "t", ""),
+				prop("Included Updated Properties", "tenantId", ""),
+			},
+			partner: "t",
+		},
+		{
+			name: "non-string values",
+			mp:   `[{"Name":"n","NewValue":5,"OldValue":-1.5},{"Name":"b","NewValue":true,"OldValue":false},{"Name":"z","NewValue":null,"OldValue":{"a":1}},{"Name":"l","NewValue":[1,2]}]`,
+			want: []record.Property{prop("n", "5", "-1.5"), prop("b", "true", "false"), prop("z", "", ""), prop("l", "", "")},
+		},
+		{
+			name: "a name that is not a string",
+			mp:   `[{"Name":7,"NewValue":"x"},{"Name":null,"NewValue":"y"},{"Name":["tenantId"],"NewValue":"z"},{"NewValue":"w"}]`,
+			want: []record.Property{prop("7", "x", ""), prop("", "y", ""), prop("", "z", ""), prop("", "w", "")},
+		},
+		{
+			name:    "non-object elements are skipped",
+			mp:      `["tenantId",1,null,true,[{"Name":"tenantId","NewValue":"inner"}],{"Name":"a","NewValue":"1"},{},{"Name":"tenantId","NewValue":"t"}]`,
+			want:    []record.Property{prop("a", "1", ""), prop("", "", ""), prop("tenantId", "t", "")},
+			partner: "t",
+		},
+		{
+			name: "other keys are not read",
+			mp:   `[{"name":"a","newValue":"b","Type":"c","Name":"d"}]`,
+			want: []record.Property{prop("d", "", "")},
+		},
+		{
+			name:    "escapes are decoded",
+			mp:      `[{"Name":"tenant\u0049d","NewValue":"\"t\"\u00e9"}]`,
+			want:    []record.Property{prop("tenantId", `"t"é`, "")},
+			partner: `"t"é`,
+		},
+	}
+	rd := record.NewReader("Id")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{` + base + `"ModifiedProperties":` + tt.mp + `}`
+			var raw map[string]any
+			require.NoError(t, jsonUnmarshal(body, &raw))
+			shapes := map[string]func(lr plog.LogRecord){
+				"string body": func(lr plog.LogRecord) { lr.Body().SetStr(body) },
+				"map body":    func(lr plog.LogRecord) { require.NoError(t, lr.Body().SetEmptyMap().FromRaw(raw)) },
+				"attributes":  func(lr plog.LogRecord) { require.NoError(t, lr.Attributes().FromRaw(raw)) },
+			}
+			for name, set := range shapes {
+				lr := plog.NewLogRecord()
+				set(lr)
+				var rec record.Record
+				require.Equal(t, record.Decoded, rd.Read(lr, &rec), name)
+				assert.Equal(t, tt.want, normalize(rec).Properties, name)
+				assert.Equal(t, tt.partner, rec.PartnerTenantNew, name)
+				for _, p := range rec.Properties {
+					assert.Empty(t, p.TargetType, name)
+				}
+			}
+			ref, ok := recordtest.Read(body, "Id")
+			require.True(t, ok)
+			assert.Equal(t, tt.want, normalize(ref).Properties, "the reference")
+		})
+	}
+}
+
+// TestReadPropertiesLastWins: a repeated ModifiedProperties key replaces
+// the earlier one, and a repeated key in an element its earlier value, in
+// the JSON text and in a map that holds the repeats.
+func TestReadPropertiesLastWins(t *testing.T) {
+	const body = `{"Workload":"AzureActiveDirectory","Operation":"Update a partner cross-tenant access setting.",` +
+		`"ModifiedProperties":[{"Name":"a","NewValue":"1"},{"Name":"b"}],` +
+		`"ModifiedProperties":[{"Name":"c","NewValue":"2","Name":"d","NewValue":"3","OldValue":"4","OldValue":null}]}`
+	want := []record.Property{{Name: "d", NewValue: "3"}}
+	var rec record.Record
+	require.Equal(t, record.Decoded, record.NewReader("Id").ReadJSON(body, &rec))
+	assert.Equal(t, want, rec.Properties)
+
+	const otlp = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"kvlistValue":{"values":[
+		{"key":"ModifiedProperties","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[{"key":"Name","value":{"stringValue":"a"}}]}}]}}},
+		{"key":"ModifiedProperties","value":{"arrayValue":{"values":[{"kvlistValue":{"values":[
+			{"key":"Name","value":{"stringValue":"c"}},
+			{"key":"NewValue","value":{"intValue":"2"}},
+			{"key":"Name","value":{"stringValue":"d"}},
+			{"key":"NewValue","value":{"stringValue":"3"}},
+			{"key":"OldValue","value":{"doubleValue":4.5}}]}}]}}}]}}}]}]}]}`
+	ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs([]byte(otlp))
+	require.NoError(t, err)
+	lr := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	require.Equal(t, 2, lr.Body().Map().Len(), "the repeat must survive unmarshalling")
+	require.Equal(t, record.Decoded, record.NewReader("Id").Read(lr, &rec))
+	assert.Equal(t, []record.Property{{Name: "d", NewValue: "3", OldValue: "4.5"}}, rec.Properties)
+}
+
+// TestReadPropertiesReuseMemory: a Record read again keeps its Properties'
+// capacity, so that reading a record with as many properties allocates
+// nothing.
+func TestReadPropertiesReuseMemory(t *testing.T) {
+	const body = `{"Workload":"AzureActiveDirectory","Operation":"Update a partner cross-tenant access setting.",` +
+		`"ModifiedProperties":[{"Name":"a","NewValue":"1"},{"Name":"b","NewValue":"2"},{"Name":"tenantId","NewValue":"t"}]}`
+	rd := record.NewReader("Id")
+	var rec record.Record
+	require.Equal(t, record.Decoded, rd.ReadJSON(body, &rec))
+	allocs := testing.AllocsPerRun(100, func() { rd.ReadJSON(body, &rec) })
+	assert.Zero(t, allocs)
+	assert.Len(t, rec.Properties, 3)
 }

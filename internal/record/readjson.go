@@ -68,11 +68,13 @@ func actor(s string, i int, rec *Record) int {
 	})
 }
 
-// modifiedProperties reads the partner tenant from the ModifiedProperties
-// array at s[i]: the element whose Name is tenantId (the last one, if
-// repeated).
+// modifiedProperties reads the ModifiedProperties array at s[i]: each
+// object element into Properties, in order, and the partner tenant from
+// the element whose Name is tenantId (the last one, if repeated). A
+// repeated ModifiedProperties key replaces the earlier one.
 func modifiedProperties(s string, i int, rec *Record) int {
 	rec.PartnerTenantNew, rec.PartnerTenantOld = "", ""
+	rec.Properties = rec.Properties[:0]
 	return forEachObject(s, i, func(i int) int {
 		var name, nv, ov Value
 		if i = forEachMember(s, i, func(key string, i int) int {
@@ -87,8 +89,8 @@ func modifiedProperties(s string, i int, rec *Record) int {
 				i = skipValue(s, i, 3)
 			}
 			return i
-		}); i >= 0 && name.Kind == String && name.Text == propTenantID {
-			rec.PartnerTenantNew, rec.PartnerTenantOld = nv.Str(), ov.Str()
+		}); i >= 0 {
+			rec.addProperty(name, nv, ov)
 		}
 		return i
 	})

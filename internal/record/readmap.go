@@ -50,6 +50,7 @@ func readActor(v pcommon.Value, rec *Record) {
 
 func readModifiedProperties(v pcommon.Value, rec *Record) {
 	rec.PartnerTenantNew, rec.PartnerTenantOld = "", ""
+	rec.Properties = rec.Properties[:0]
 	if v.Type() != pcommon.ValueTypeSlice {
 		return
 	}
@@ -68,9 +69,7 @@ func readModifiedProperties(v pcommon.Value, rec *Record) {
 				ov = fromPdata(pv)
 			}
 		}
-		if name.Kind == String && name.Text == propTenantID {
-			rec.PartnerTenantNew, rec.PartnerTenantOld = nv.Str(), ov.Str()
-		}
+		rec.addProperty(name, nv, ov)
 	}
 }
 

@@ -60,7 +60,8 @@ type Record struct {
 	// added or deleted.
 	PartnerTenantNew string
 	PartnerTenantOld string
-	// Properties holds every ModifiedProperties element, in order.
+	// Properties holds every object element of ModifiedProperties, in
+	// order. Its backing array outlives Reset, as ActorIDs' does.
 	Properties []Property
 }
 
@@ -74,9 +75,17 @@ type Property struct {
 	TargetType string
 	// Name is the property's Name (displayName in Entra records).
 	Name string
-	// OldValue and NewValue are the values as the record holds them,
-	// which for these properties is JSON text inside a JSON string:
-	// "\"<guid>\"" decodes to "<guid>" with its quotes.
+	// OldValue and NewValue are the values as the record holds them, not
+	// decoded further: Entra writes them as JSON text inside a JSON
+	// string, so "\"<guid>\"" reads as "<guid>" with its quotes.
+	//
+	// In a Management Activity record, Name, NewValue and OldValue are
+	// read as Value.Str reads a field: a string's text, a number's or a
+	// boolean's literal, "" for null, a missing key, an object or an
+	// array. In an Entra record, Name is displayName when it is a string,
+	// and the values are converted as KQL's tostring() converts them: a
+	// string is itself; null or a missing key ""; a number or a boolean
+	// its JSON literal; an object or an array its compact JSON text.
 	OldValue string
 	NewValue string
 }
@@ -104,14 +113,25 @@ func (r *Record) fieldFor(key string) *Value {
 	return nil
 }
 
-// Reset empties r's fields but keeps the backing array of ActorIDs, so that
-// reading the next record into r allocates no new one. The array keeps the
-// capacity the most Actor IDs read into r needed, and Reset does not clear
-// it: the IDs of earlier records stay in it past the slice's length, and
-// keep the memory they share with their inputs reachable, until a later
-// read overwrites them. Zeroing r (*r = Record{}) releases the array and
-// the IDs; clearing the array up to its capacity releases the IDs and keeps
-// the capacity.
+// addProperty appends one ModifiedProperties element, read as its Name,
+// NewValue and OldValue, and takes the partner tenant from it when it is
+// the tenantId property.
+func (r *Record) addProperty(name, nv, ov Value) {
+	r.Properties = append(r.Properties, Property{Name: name.Str(), NewValue: nv.Str(), OldValue: ov.Str()})
+	if name.Kind == String && name.Text == propTenantID {
+		r.PartnerTenantNew, r.PartnerTenantOld = nv.Str(), ov.Str()
+	}
+}
+
+// Reset empties r's fields but keeps the backing arrays of ActorIDs and
+// Properties, so that reading the next record into r allocates no new
+// ones. Each array keeps the capacity the most elements read into r
+// needed, and Reset does not clear it: the IDs and properties of earlier
+// records stay in it past the slice's length, and keep the memory they
+// share with their inputs reachable, until a later read overwrites them.
+// Zeroing r (*r = Record{}) releases the arrays and their strings;
+// clearing an array up to its capacity releases its strings and keeps the
+// capacity.
 func (r *Record) Reset() {
 	ids, props := r.ActorIDs[:0], r.Properties[:0]
 	*r = Record{ActorIDs: ids, Properties: props}

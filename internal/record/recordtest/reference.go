@@ -50,7 +50,16 @@ func Read(s, signatureIDField string) (record.Record, bool) {
 	}
 	if props, ok := m["ModifiedProperties"].([]any); ok {
 		for _, p := range props {
-			if pm, ok := p.(map[string]any); ok && pm["Name"] == "tenantId" {
+			pm, ok := p.(map[string]any)
+			if !ok {
+				continue
+			}
+			rec.Properties = append(rec.Properties, record.Property{
+				Name:     refValue(pm, "Name").Str(),
+				NewValue: refValue(pm, "NewValue").Str(),
+				OldValue: refValue(pm, "OldValue").Str(),
+			})
+			if pm["Name"] == "tenantId" {
 				rec.PartnerTenantNew = refValue(pm, "NewValue").Str()
 				rec.PartnerTenantOld = refValue(pm, "OldValue").Str()
 			}
