@@ -17,6 +17,7 @@ import (
 
 	"github.com/o365detect/o365detect/internal/output"
 	"github.com/o365detect/o365detect/internal/record/recordtest"
+	"github.com/o365detect/o365detect/internal/rule"
 	"github.com/o365detect/o365detect/processor/o365detectprocessor"
 )
 
@@ -38,7 +39,8 @@ type realRun struct {
 }
 
 // runReal sends ld through a fresh o365_detect, built by its public factory
-// with the defaults (passthrough: all, profile escu), and shuts it down. A
+// with the defaults (passthrough: all, profile escu) and every rule on, and
+// shuts it down. A
 // fresh processor and telemetry per run ties each count to one record and
 // shape. A panic is caught and reported, so that one bad record names
 // itself instead of ending the run.
@@ -55,7 +57,9 @@ func runReal(t *testing.T, ld plog.Logs) realRun {
 	set := processortest.NewNopSettings(f.Type())
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	sink := new(consumertest.LogsSink)
-	p, err := f.CreateLogs(ctx, set, f.CreateDefaultConfig(), sink)
+	cfg := f.CreateDefaultConfig().(*o365detectprocessor.Config)
+	cfg.Rules = rule.Keys(rule.Catalogue)
+	p, err := f.CreateLogs(ctx, set, cfg, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,3 +42,8 @@ const (
 	AttrRiskScore        = "risk_score"
 	AttrRiskMessage      = "risk_message"
 )
+
+// AttrRules holds, on a record that several rules report, one map of tags
+// per rule, in catalogue order; the record's own attributes carry the
+// first rule's.
+const AttrRules = "o365_detect.rules"

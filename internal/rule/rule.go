@@ -1,5 +1,8 @@
-// Package rule holds ESCU's "O365 Cross-Tenant Access Change" detection (v7):
-// its identity, its match, the user eval, and the CIM fields of its stats row.
+// Package rule holds the detections: the catalogue of rules (ESCU's "O365
+// Cross-Tenant Access Change", Microsoft Sentinel's six cross-tenant rules
+// and this project's synchronization rules), each with its identity, what
+// it matches and the row it derives (ESCU's user eval and the CIM fields of
+// its stats row), and the Detector that turns log records into hits.
 package rule // import "github.com/o365detect/o365detect/internal/rule"
 
 import (

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/metric"
@@ -207,8 +208,8 @@ func (p *detectProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 }
 
 // inspect runs the rules on one log record and reports whether it held a
-// hit that is not allowlisted. A record is tagged with its first such hit;
-// every hit counts into its own group.
+// hit that is not allowlisted. Every such hit counts into its own group;
+// the record is tagged once per rule.
 func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 	hits, invalid := p.detector.Detect(&b.buffers, lr, b.res, b.arrived, b.hits[:0])
 	b.hits = hits
@@ -219,26 +220,27 @@ func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 		}
 		return false
 	}
-	tagged := false
+	kept := hits[:0]
 	for i := range hits {
-		if p.accept(b, lr, &hits[i], tagged) {
-			tagged = true
+		if p.accept(b, &hits[i]) {
+			kept = append(kept, hits[i])
 		}
 	}
-	return tagged
+	if len(kept) == 0 {
+		return false
+	}
+	p.tag(lr.Attributes(), kept)
+	return true
 }
 
-// accept applies the filter macro's tuning to a hit, tags the record (unless
-// an earlier hit did) and counts the hit, once per record Id when
-// de-duplication is on.
-func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *rule.Hit, tagged bool) bool {
+// accept applies the filter macro's tuning to a hit and counts it, once per
+// record Id and rule when de-duplication is on. It reports whether the hit
+// is kept (not allowlisted).
+func (p *detectProcessor) accept(b *batch, h *rule.Hit) bool {
 	counts := b.counts.of(h.Rule)
 	if p.allow.allows(subject{rule: h.Rule, user: h.Row.User, partner: h.Partner, appIDs: h.AppIDs}, b.arrived) {
 		counts.allowlisted++
 		return false
-	}
-	if !tagged {
-		p.profile.Tag(lr.Attributes(), output.Match{Rule: h.Rule, Row: h.Row, Partner: h.Partner, EventTime: h.EventTime})
 	}
 	if p.dedup != nil && h.ID != "" {
 		seen, first := p.dedup.FirstDelivery(h.DedupKey(), b.arrived)
@@ -257,6 +259,29 @@ func (p *detectProcessor) accept(b *batch, lr plog.LogRecord, h *rule.Hit, tagge
 		b.adds = append(b.adds, window.Hit{Rule: h.Rule, Row: h.Row, EventTime: h.EventTime, Partner: h.Partner, Resource: b.resourceCopy()})
 	}
 	return true
+}
+
+// tag writes the profile's tags of a record's first kept hit onto its
+// attributes. A record that several rules report also gets, under
+// o365_detect.rules, one map of tags per rule (its first hit), in catalogue
+// order: tag attributes have one value per name, and each rule's set must
+// stay whole.
+func (p *detectProcessor) tag(attrs pcommon.Map, kept []rule.Hit) {
+	p.profile.Tag(attrs, matchOf(&kept[0]))
+	if !slices.ContainsFunc(kept[1:], func(h rule.Hit) bool { return h.Rule != kept[0].Rule }) {
+		return
+	}
+	sets := attrs.PutEmptySlice(output.AttrRules)
+	for i := range kept {
+		if i > 0 && slices.ContainsFunc(kept[:i], func(h rule.Hit) bool { return h.Rule == kept[i].Rule }) {
+			continue
+		}
+		p.profile.Tag(sets.AppendEmpty().SetEmptyMap(), matchOf(&kept[i]))
+	}
+}
+
+func matchOf(h *rule.Hit) output.Match {
+	return output.Match{Rule: h.Rule, Row: h.Row, Partner: h.Partner, EventTime: h.EventTime}
 }
 
 // endWindow emits the groups the engine hands over at a window end.
