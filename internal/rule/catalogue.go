@@ -108,7 +108,7 @@ func sentinelRule(key, name, id, file, what string, activity string, condition f
 		RiskScore:  50,
 		References: []string{"https://github.com/Azure/Azure-Sentinel/tree/master/Solutions/Microsoft%20Entra%20ID/Analytic%20Rules"},
 		Activities: []string{activity},
-		phrase:     true,
+		kqlHas:     true,
 		condition:  condition,
 	}
 }

@@ -17,7 +17,7 @@ type Hit struct {
 	Partner string
 	// EventTime is the record's _time.
 	EventTime time.Time
-	// ID is the audit record's id, the key of de-duplication.
+	// ID is the audit record's id; DedupKey adds the rule to it.
 	ID string
 	// AppIDs are the ids the actor may be known by, for allowlisting an
 	// app: the Actor IDs of a Management Activity record, the app id of an
@@ -98,7 +98,7 @@ func (d *Detector) Detect(buf *record.Buffers, lr plog.LogRecord, res pcommon.Re
 // Workload=AzureActiveDirectory, and the Unified Audit Log's copy of the
 // Entra audit log that Sentinel's rules read.
 func (d *Detector) managementActivityHits(rec *record.Record, lr plog.LogRecord, arrived time.Time, hits *[]Hit) {
-	if rec.Workload.Kind != record.String || !record.EqualFoldASCII(rec.Workload.Text, Workload) || rec.Operation.Kind != record.String {
+	if !isEntraWorkload(rec) {
 		return
 	}
 	c := change{activity: rec.Operation.Text, props: rec.Properties, partnerNew: rec.PartnerTenantNew, partnerOld: rec.PartnerTenantOld}
@@ -161,7 +161,7 @@ func (d *Detector) entraHits(e *record.EntraRecord, lr plog.LogRecord, arrived t
 // in any case, as the search's IN compares; or, for a rule written in KQL,
 // the activity as a phrase (has), which the period does not disturb.
 func (r *Rule) matchesOperation(op string) bool {
-	if r.phrase {
+	if r.kqlHas {
 		return r.matchesActivity(op)
 	}
 	for _, a := range r.Activities {
@@ -177,7 +177,7 @@ func (r *Rule) matchesOperation(op string) bool {
 // as a phrase of whole terms (has).
 func (r *Rule) matchesActivity(activity string) bool {
 	for _, a := range r.Activities {
-		if r.phrase && hasPhrase(activity, a) || !r.phrase && record.EqualFoldASCII(activity, a) {
+		if r.kqlHas && hasPhrase(activity, a) || !r.kqlHas && record.EqualFoldASCII(activity, a) {
 			return true
 		}
 	}

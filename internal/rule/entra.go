@@ -16,11 +16,7 @@ const EntraVendorProduct = "Microsoft Entra ID"
 // MatchEntra is Match for an Entra ID audit record: the activity, compared
 // as the Management Activity operation is (case-insensitive, whole value).
 func MatchEntra(e *record.EntraRecord) bool {
-	if e.Activity.Kind != record.String {
-		return false
-	}
-	return record.EqualFoldASCII(e.Activity.Text, EntraActivityAdd) ||
-		record.EqualFoldASCII(e.Activity.Text, EntraActivityDelete)
+	return e.Activity.Kind == record.String && ESCU.matchesActivity(e.Activity.Text)
 }
 
 // NewEntraRow maps an Entra ID audit record onto the ESCU row:

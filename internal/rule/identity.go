@@ -42,9 +42,9 @@ type Rule struct {
 	// them is handed to condition, which says whether it is a result and
 	// which partner tenant it concerns ("" when none).
 	Activities []string
-	// phrase matches the activity as KQL's has does (a phrase of whole
+	// kqlHas matches the activity as KQL's has does (a phrase of whole
 	// terms, in any case) rather than as a whole value in any case.
-	phrase    bool
+	kqlHas    bool
 	condition func(c change, o *DetectorOptions) (partner string, ok bool)
 }
 

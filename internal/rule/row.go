@@ -3,7 +3,7 @@ package rule // import "github.com/o365detect/o365detect/internal/rule"
 import "strings"
 
 // Row is the by-clause of the search's stats: the seven fields that form a
-// group, after fillnull. It is comparable and used as the group key.
+// group, after fillnull. It is comparable; with the rule it keys a group.
 type Row struct {
 	Dest          string
 	User          string

@@ -28,15 +28,16 @@ const Fill = "0"
 // Match reports whether rec passes the search's base clause. Splunk compares
 // search-time field values case-insensitively and against the whole value,
 // so the trailing period is required; values that are not strings never match.
+// It is the Detector's test for ESCU's rule, which the fuzz targets check.
 func Match(rec *record.Record) bool {
-	if rec.Workload.Kind != record.String || rec.Operation.Kind != record.String {
-		return false
-	}
-	if !record.EqualFoldASCII(rec.Workload.Text, Workload) {
-		return false
-	}
-	op := rec.Operation.Text
-	return record.EqualFoldASCII(op, OperationAdd) || record.EqualFoldASCII(op, OperationDelete)
+	return isEntraWorkload(rec) && ESCU.matchesOperation(rec.Operation.Text)
+}
+
+// isEntraWorkload reports whether rec is of the Entra ID workload, with a
+// string Operation: the records every rule reads of the Management
+// Activity feed.
+func isEntraWorkload(rec *record.Record) bool {
+	return rec.Workload.Kind == record.String && record.EqualFoldASCII(rec.Workload.Text, Workload) && rec.Operation.Kind == record.String
 }
 
 // User evaluates the search's

@@ -1,8 +1,9 @@
 // Package window holds the detection's state between window ends: the open
 // groups, the rows under suppression, the groups handed downstream and not
 // yet settled, and the journal that lets them survive a crash. Its one lock
-// guards all of it; no method calls out of the package while holding it,
-// so the caller sends detection records with no lock held.
+// guards all of it. Journal writes happen under it, so that the journal
+// always covers the open groups; the next consumer is never called under
+// it: the caller sends the emissions the engine hands over.
 package window // import "github.com/o365detect/o365detect/internal/window"
 
 import (
@@ -32,14 +33,17 @@ type Options struct {
 	// when de-duplication is off.
 	Dedup *dedup.Cache
 	// Now is the processing-time clock.
-	Now    func() time.Time
+	Now func() time.Time
+	// Logger reports journal failures and what a restore found.
 	Logger *zap.Logger
 }
 
 // Hit is one match to count into its group.
 type Hit struct {
-	Rule      *rule.Rule
-	Row       rule.Row
+	// Rule and Row key the hit's group.
+	Rule *rule.Rule
+	Row  rule.Row
+	// EventTime is the record's _time, which moves firstTime and lastTime.
 	EventTime time.Time
 	// Partner is the partner tenant added or deleted; "" when unknown.
 	Partner string
@@ -51,7 +55,8 @@ type Hit struct {
 // Emission is a set of groups handed downstream. Each one must be settled,
 // once the next consumer has answered.
 type Emission struct {
-	id     uint64
+	id uint64
+	// Groups are the groups to send, one detection record each.
 	Groups []*aggregate.Group
 }
 
@@ -124,7 +129,7 @@ func (e *Engine) Add(hits []Hit, ids []dedup.Entry, arrived time.Time) []Emissio
 
 // EndWindow hands over every open group whose row is not under
 // suppression; final hands over those too, as there is no later window.
-// The emission returned must be sent and settled, even when it is empty.
+// A non-empty emission returned must be sent and settled.
 func (e *Engine) EndWindow(final bool) Emission {
 	e.mu.Lock()
 	defer e.mu.Unlock()

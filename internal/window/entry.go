@@ -17,14 +17,18 @@ import (
 // keyed a group by its row's seven values by position and knew one rule;
 // version 2 names the rule and each row field, so that a field added to the
 // row is written with the others and an entry a version cannot read fails
-// loudly instead of shifting values into the wrong fields.
+// loudly instead of shifting values into the wrong fields. Its groups sit
+// under "g2", not "g": a version 1 reader then finds none, instead of
+// reading every group as one ESCU row of empty fields.
 const entryVersion = 2
 
 // entry is one journal record: groups to merge and Ids remembered.
 type entry struct {
-	Version int            `json:"v,omitempty"`
-	Groups  []journalGroup `json:"g,omitempty"`
-	IDs     []journalID    `json:"i,omitempty"`
+	Version int `json:"v,omitempty"`
+	// Groups are version 1's groups, NamedGroups version 2's.
+	Groups      []journalGroup `json:"g,omitempty"`
+	NamedGroups []journalGroup `json:"g2,omitempty"`
+	IDs         []journalID    `json:"i,omitempty"`
 }
 
 type journalGroup struct {
@@ -101,17 +105,17 @@ func (r *namedRow) UnmarshalJSON(b []byte) error {
 var emptyResource = json.RawMessage(`{"resourceLogs":[{"resource":{}}]}`)
 
 // resourceNestOpen and resourceNestClose are how an entry nests a group's
-// resource (the "g" and "r" fields above). encoding/json limits nesting
+// resource (the "g2" and "r" fields above). encoding/json limits nesting
 // when it reads a whole entry but checks a json.RawMessage on its own when
 // writing it, so a resource is checked where it will sit, or the entry
 // could be written and never read back.
-const resourceNestOpen, resourceNestClose = `{"g":[{"r":`, `}]}`
+const resourceNestOpen, resourceNestClose = `{"g2":[{"r":`, `}]}`
 
 // encodeEntry encodes a journal entry. lost is how many groups are
 // journaled with an empty resource because theirs could not be encoded;
 // one odd resource must not keep a whole batch out of the journal.
 func encodeEntry(groups []*aggregate.Group, ids []dedup.Entry) (b []byte, lost int, err error) {
-	e := entry{Version: entryVersion, Groups: make([]journalGroup, 0, len(groups))}
+	e := entry{Version: entryVersion, NamedGroups: make([]journalGroup, 0, len(groups))}
 	// Groups opened by one batch share one resource copy: encode it once.
 	type encodedResource struct {
 		raw json.RawMessage
@@ -127,7 +131,7 @@ func encodeEntry(groups []*aggregate.Group, ids []dedup.Entry) (b []byte, lost i
 		if !res.ok {
 			lost++
 		}
-		e.Groups = append(e.Groups, journalGroup{
+		e.NamedGroups = append(e.NamedGroups, journalGroup{
 			Rule:  g.Rule.ID,
 			Row:   namedRow{values: g.Row.Fields(), set: true},
 			Count: g.Count, First: g.First.UnixNano(), Last: g.Last.UnixNano(), Opened: g.Opened.UnixNano(),
@@ -183,8 +187,12 @@ func decodeEntry(b []byte) (decoded, error) {
 	if e.Version > entryVersion {
 		return decoded{}, fmt.Errorf("journal entry version %d is newer than this version reads (%d)", e.Version, entryVersion)
 	}
-	d := decoded{groups: make([]*aggregate.Group, 0, len(e.Groups))}
-	for _, jg := range e.Groups {
+	groups := e.Groups
+	if e.Version >= 2 {
+		groups = e.NamedGroups
+	}
+	d := decoded{groups: make([]*aggregate.Group, 0, len(groups))}
+	for _, jg := range groups {
 		r, values := rule.ESCU, jg.Key
 		if e.Version >= 2 {
 			if r = rule.ByID(jg.Rule); r == nil {

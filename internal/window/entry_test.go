@@ -130,24 +130,26 @@ func TestEntryNamesEveryRowField(t *testing.T) {
 	b, _, err := encodeEntry([]*aggregate.Group{g}, nil)
 	require.NoError(t, err)
 	var raw struct {
-		V int `json:"v"`
-		G []struct {
+		V  int   `json:"v"`
+		G  []any `json:"g"`
+		G2 []struct {
 			Rule string            `json:"rule"`
 			Row  map[string]string `json:"row"`
 			K    []string          `json:"k"`
-		} `json:"g"`
+		} `json:"g2"`
 	}
 	require.NoError(t, json.Unmarshal(b, &raw))
 	assert.Equal(t, entryVersion, raw.V)
-	require.Len(t, raw.G, 1)
-	assert.Equal(t, rule.ESCU.ID, raw.G[0].Rule)
-	assert.Nil(t, raw.G[0].K, "no positional key in a named entry")
+	assert.Nil(t, raw.G, "no groups where a version 1 reader looks")
+	require.Len(t, raw.G2, 1)
+	assert.Equal(t, rule.ESCU.ID, raw.G2[0].Rule)
+	assert.Nil(t, raw.G2[0].K, "no positional key in a named entry")
 	fields := fullRow.Fields()
 	want := map[string]string{}
 	for i, name := range rule.RowFields {
 		want[name] = fields[i]
 	}
-	assert.Equal(t, want, raw.G[0].Row)
+	assert.Equal(t, want, raw.G2[0].Row)
 
 	d, err := decodeEntry(b)
 	require.NoError(t, err)
@@ -160,7 +162,7 @@ func TestEntryNamesEveryRowField(t *testing.T) {
 func TestDecodeNamedEntry(t *testing.T) {
 	row := `"row":{"dest":"d","user":"alice@contoso.com","src":"s","vendor_account":"va","vendor_product":"vp","signature":"sig","signature_id":"1"}`
 	group := func(ruleID, row string) string {
-		return `{"v":2,"g":[{"rule":"` + ruleID + `",` + row + `,"c":1,"f":0,"l":0,"o":0,"r":{"resourceLogs":[{"resource":{}}]}}],"i":[{"id":"x","t":5}]}`
+		return `{"v":2,"g2":[{"rule":"` + ruleID + `",` + row + `,"c":1,"f":0,"l":0,"o":0,"r":{"resourceLogs":[{"resource":{}}]}}],"i":[{"id":"x","t":5}]}`
 	}
 	for _, tc := range []struct {
 		name         string

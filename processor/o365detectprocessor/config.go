@@ -193,6 +193,9 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, errors.New("rules: must name at least one rule"))
 	}
 	errs = append(errs, unknownRules("rules", cfg.Rules)...)
+	if len(cfg.ExpectedPartnerTenants) > 0 && !slices.Contains(cfg.Rules, rule.SentinelOrganizationAdded.Key) {
+		errs = append(errs, fmt.Errorf("expected_partner_tenants: applies to rule %s only, which rules does not name", rule.SentinelOrganizationAdded.Key))
+	}
 	if len(cfg.Sources) == 0 {
 		errs = append(errs, errors.New("sources: must name at least one of management_activity, entra_id"))
 	}
@@ -229,6 +232,11 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("allowlist[%d]: must set user, partner_tenant or app_id", i))
 		}
 		errs = append(errs, unknownRules(fmt.Sprintf("allowlist[%d].rules", i), e.Rules)...)
+		for j, name := range e.Rules {
+			if rule.ByKey(name) != nil && !slices.Contains(cfg.Rules, name) {
+				errs = append(errs, fmt.Errorf("allowlist[%d].rules[%d]: rule %q is not in rules", i, j, name))
+			}
+		}
 	}
 	for i, name := range cfg.AllowlistPresets {
 		if _, ok := presets[name]; !ok {

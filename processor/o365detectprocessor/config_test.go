@@ -104,6 +104,10 @@ func TestLoadConfig(t *testing.T) {
 			`allowlist[0].rules[0]: unknown rule "esc"`,
 		}},
 		{id: component.NewIDWithName(metadata.Type, "no_rules"), errSubstr: []string{"rules: must name at least one rule"}},
+		{id: component.NewIDWithName(metadata.Type, "rules_not_run"), errSubstr: []string{
+			"expected_partner_tenants: applies to rule sentinel_organization_added only, which rules does not name",
+			`allowlist[0].rules[0]: rule "sentinel_organization_deleted" is not in rules`,
+		}},
 		{id: component.NewIDWithName(metadata.Type, "bad_dedup"), errSubstr: []string{"dedup.ttl: must be greater than 0", "dedup.max_ids: must be at least 1"}},
 		{id: component.NewIDWithName(metadata.Type, "bad_allowlist_expires"), errSubstr: []string{"'allowlist[0]' expires: must be a date like 2026-12-31"}},
 	}

@@ -30,8 +30,8 @@ import (
 // record per group at the end of each window.
 //
 // A record is read, and the rules turn it into hits (detector); each hit
-// not allowlisted is tagged on the record (profile), counted once per
-// record Id (dedup) and added to its group (engine). At a window end the
+// not allowlisted is tagged on the record (profile), counted once per rule
+// and record Id (dedup) and added to its group (engine). At a window end the
 // engine hands over the groups, which are sent as detection records and
 // settled with what the next consumer said.
 type detectProcessor struct {
@@ -229,6 +229,8 @@ func (p *detectProcessor) inspect(b *batch, lr plog.LogRecord) bool {
 	if len(kept) == 0 {
 		return false
 	}
+	// A body holding several records lists its hits record by record.
+	slices.SortStableFunc(kept, func(a, b rule.Hit) int { return rule.Index(a.Rule) - rule.Index(b.Rule) })
 	p.tag(lr.Attributes(), kept)
 	return true
 }
