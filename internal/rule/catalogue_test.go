@@ -104,7 +104,7 @@ func hitOf(r *Rule, f fixture, o *DetectorOptions) (string, bool) {
 	c := change{activity: f.activity, props: f.props, entra: f.entra}
 	for _, p := range f.props {
 		if p.Name == "tenantId" {
-			c.partnerNew, c.partnerOld = decodeTenant(p.NewValue), decodeTenant(p.OldValue)
+			c.partnerNew, c.partnerOld = kqlTrimQuotes(p.NewValue), kqlTrimQuotes(p.OldValue)
 		}
 	}
 	if f.entra && !r.matchesActivity(f.activity) || !f.entra && !r.matchesOperation(f.activity) {
@@ -112,8 +112,6 @@ func hitOf(r *Rule, f fixture, o *DetectorOptions) (string, bool) {
 	}
 	return r.condition(c, o)
 }
-
-func decodeTenant(v string) string { return kqlTrimQuotes(v) }
 
 func TestRules(t *testing.T) {
 	const (

@@ -103,6 +103,7 @@ func (d *Detector) managementActivityHits(rec *record.Record, lr plog.LogRecord,
 	}
 	c := change{activity: rec.Operation.Text, props: rec.Properties, partnerNew: rec.PartnerTenantNew, partnerOld: rec.PartnerTenantOld}
 	var row Row
+	var at time.Time
 	for _, r := range d.rules {
 		if !r.matchesOperation(c.activity) {
 			continue
@@ -111,14 +112,14 @@ func (d *Detector) managementActivityHits(rec *record.Record, lr plog.LogRecord,
 		if !ok {
 			continue
 		}
-		if row == (Row{}) {
-			row = NewRow(rec)
+		if row == (Row{}) { // the record's first hit: derived once for all rules
+			row, at = NewRow(rec), EventTime(rec.CreationTime.Str(), lr, arrived)
 		}
 		*hits = append(*hits, Hit{
 			Rule:      r,
 			Row:       row,
 			Partner:   partner,
-			EventTime: EventTime(rec.CreationTime.Str(), lr, arrived),
+			EventTime: at,
 			ID:        rec.ID.Str(),
 			AppIDs:    rec.ActorIDs,
 		})
@@ -132,6 +133,7 @@ func (d *Detector) entraHits(e *record.EntraRecord, lr plog.LogRecord, arrived t
 	}
 	c := change{activity: e.Activity.Text, props: e.Properties, entra: true, partnerNew: e.PartnerTenantNew, partnerOld: e.PartnerTenantOld}
 	var row Row
+	var at time.Time
 	var appIDs []string
 	for _, r := range d.rules {
 		if !r.matchesActivity(c.activity) {
@@ -141,15 +143,15 @@ func (d *Detector) entraHits(e *record.EntraRecord, lr plog.LogRecord, arrived t
 		if !ok {
 			continue
 		}
-		if row == (Row{}) {
-			row = NewEntraRow(e, d.opts.SignatureIDField != "")
+		if row == (Row{}) { // the record's first hit: derived once for all rules
+			row, at = NewEntraRow(e, d.opts.SignatureIDField != ""), EntraEventTime(e, lr, arrived)
 			appIDs = []string{e.AppID}
 		}
 		*hits = append(*hits, Hit{
 			Rule:      r,
 			Row:       row,
 			Partner:   partner,
-			EventTime: EntraEventTime(e, lr, arrived),
+			EventTime: at,
 			ID:        e.ID,
 			AppIDs:    appIDs,
 		})

@@ -44,7 +44,9 @@ type Rule struct {
 	Activities []string
 	// kqlHas matches the activity as KQL's has does (a phrase of whole
 	// terms, in any case) rather than as a whole value in any case.
-	kqlHas    bool
+	kqlHas bool
+	// index is the rule's position in Catalogue.
+	index     int
 	condition func(c change, o *DetectorOptions) (partner string, ok bool)
 }
 
@@ -91,10 +93,16 @@ const MaxRules = 16
 
 // Index returns r's position in the catalogue, or -1.
 func Index(r *Rule) int {
-	for i, c := range Catalogue {
-		if c == r {
-			return i
-		}
+	if r == nil || r.index >= len(Catalogue) || Catalogue[r.index] != r {
+		return -1
 	}
-	return -1
+	return r.index
+}
+
+// The catalogue numbers its rules once, so that per-rule counts are found
+// without a search for every hit.
+func init() {
+	for i, r := range Catalogue {
+		r.index = i
+	}
 }
